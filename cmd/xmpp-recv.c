@@ -1,0 +1,317 @@
+/*
+ * xmpp-recv: print the messages that arrive for an account, stored
+ * offline messages first.
+ */
+#include <err.h>
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "xt.h"
+
+#define XT_VERSION	"0.1"
+
+enum { O_PWFILE = 256, O_SERVER, O_DIRECT, O_CAFILE, O_PIN, O_MECHS,
+    O_TIMEOUT, O_DEBUG, O_COUNT, O_FROM, O_FORMAT };
+
+static const struct option longopts[] = {
+	{ "account",		required_argument,	NULL, 'a' },
+	{ "config",		required_argument,	NULL, 'c' },
+	{ "resource",		required_argument,	NULL, 'r' },
+	{ "password-file",	required_argument,	NULL, O_PWFILE },
+	{ "password",		optional_argument,	NULL, 'p' },
+	{ "server",		required_argument,	NULL, O_SERVER },
+	{ "direct-tls",		no_argument,		NULL, O_DIRECT },
+	{ "cafile",		required_argument,	NULL, O_CAFILE },
+	{ "pin",		required_argument,	NULL, O_PIN },
+	{ "mechanisms",		required_argument,	NULL, O_MECHS },
+	{ "timeout",		required_argument,	NULL, O_TIMEOUT },
+	{ "debug",		no_argument,		NULL, O_DEBUG },
+	{ "count",		required_argument,	NULL, O_COUNT },
+	{ "from",		required_argument,	NULL, O_FROM },
+	{ "format",		required_argument,	NULL, O_FORMAT },
+	{ "verbose",		no_argument,		NULL, 'v' },
+	{ "help",		no_argument,		NULL, 'h' },
+	{ "version",		no_argument,		NULL, 'V' },
+	{ NULL,			0,			NULL, 0 }
+};
+
+static struct xt_session *sess;
+
+static void __attribute__((noreturn))
+usage(void)
+{
+	fprintf(stderr,
+	    "usage: xmpp-recv [-v] [-a jid] [-c file] [-r resource] "
+	    "[--password-file file]\n"
+	    "                 [--server host[:port]] [--direct-tls] "
+	    "[--cafile file | --pin sha256:base64]\n"
+	    "                 [--mechanisms list] [--timeout seconds] "
+	    "[--debug] [--count n]\n"
+	    "                 [--from jid] [--format text|xml]\n");
+	exit(2);
+}
+
+static void
+debug_out(void *arg, char dir, const char *text, size_t len)
+{
+	fprintf(stderr, "%c %.*s\n", dir, (int)len, text);
+}
+
+static void __attribute__((noreturn))
+die(int rc, const char *what)
+{
+	xt_session_free(sess);
+	errx(xt_exit_status(rc), "%s", what);
+}
+
+static long
+number(const char *opt, const char *s)
+{
+	char *end;
+	long v;
+
+	errno = 0;
+	v = strtol(s, &end, 10);
+	if (errno || *end || end == s || v < 0 || v > 86400L * 365)
+		errx(2, "%s: not a non-negative number: %s", opt, s);
+	return v;
+}
+
+/* The body on one line: backslash, newline, CR and controls escaped. */
+static void
+put_escaped(const char *s)
+{
+	for (; *s != '\0'; s++) {
+		unsigned char c = *s;
+
+		if (c == '\\')
+			fputs("\\\\", stdout);
+		else if (c == '\n')
+			fputs("\\n", stdout);
+		else if (c == '\r')
+			fputs("\\r", stdout);
+		else if (c == '\t')
+			fputs("\\t", stdout);
+		else if (c < 0x20 || c == 0x7f)
+			printf("\\x%02x", c);
+		else
+			putchar(c);
+	}
+}
+
+/* When it was sent: XEP-0203 delay for stored messages, else now. */
+static void
+stamp(const struct xt_node *m, char *buf, size_t len)
+{
+	const struct xt_node *d = xt_node_child(m, "delay", XT_NS_DELAY);
+	const char *s = d ? xt_node_attr(d, "stamp") : NULL;
+	int64_t t;
+
+	if (s == NULL || xt_time_parse(s, &t) < 0)
+		t = time(NULL);
+	xt_time_format(t, buf, len);
+}
+
+static int
+print_message(const struct xt_node *m, const char *from, int xml)
+{
+	struct xt_node *b;
+	char ts[32], *text, *bare;
+	size_t len;
+	struct xt_jid j;
+
+	if (xml) {
+		if (xt_xml_serialize(m, XT_NS_CLIENT, &text, &len) < 0)
+			return 0;
+		printf("%s\n", text);
+		free(text);
+		return 1;
+	}
+	if ((b = xt_node_child(m, "body", XT_NS_CLIENT)) == NULL ||
+	    (text = xt_node_text(b)) == NULL)
+		return 0;
+	if (xt_jid_parse(from, &j, NULL) < 0) {
+		free(text);
+		return 0;
+	}
+	bare = xt_jid_bare(&j);
+	stamp(m, ts, sizeof(ts));
+	printf("%s %s: ", ts, bare ? bare : from);
+	put_escaped(text);
+	putchar('\n');
+	xt_jid_free(&j);
+	free(bare);
+	free(text);
+	return 1;
+}
+
+/* RFC 6120 8.2.3: an IQ get/set always gets an answer. */
+static void
+answer_iq(const struct xt_node *iq)
+{
+	struct xt_node *r, *e;
+	const char *type = xt_node_attr(iq, "type"), *id;
+	int ping;
+
+	if (type == NULL || (strcmp(type, "get") != 0 &&
+	    strcmp(type, "set") != 0) || (id = xt_node_attr(iq, "id")) == NULL)
+		return;
+	ping = xt_node_child(iq, "ping", XT_NS_PING) != NULL;
+	if ((r = xt_node_new("iq", XT_NS_CLIENT)) == NULL ||
+	    xt_node_set_attr(r, "type", ping ? "result" : "error") < 0 ||
+	    xt_node_set_attr(r, "id", id) < 0 ||
+	    (xt_node_attr(iq, "from") && xt_node_set_attr(r, "to",
+	    xt_node_attr(iq, "from")) < 0))
+		die(XT_ENOMEM, "out of memory");
+	if (!ping && ((e = xt_node_add_elem(r, "error", NULL)) == NULL ||
+	    xt_node_set_attr(e, "type", "cancel") < 0 ||
+	    xt_node_add_elem(e, "service-unavailable", XT_NS_STANZAS) == NULL))
+		die(XT_ENOMEM, "out of memory");
+	xt_session_send(sess, r);
+	xt_node_free(r);
+}
+
+int
+main(int argc, char *argv[])
+{
+	struct xt_config cfg = { 0 };
+	struct xt_session_opts so = { 0 };
+	struct xt_error e = { 0, "" };
+	struct xt_node *st, *pres;
+	struct xt_jid fj;
+	const char *cfgfile = NULL, *account = NULL, *from, *type;
+	const char *filter = NULL;
+	char *pw = NULL;
+	long timeout = -1, count = 0, got = 0;
+	int64_t start = xt_now_ms(), left;
+	int ch, rc = XT_OK, xml = 0;
+
+	if ((rc = xt_init(&e)) < 0)
+		errx(xt_exit_status(rc), "%s", e.msg);
+	while ((ch = getopt_long(argc, argv, "a:c:r:vhVp::", longopts,
+	    NULL)) != -1) {
+		switch (ch) {
+		case 'a':
+			account = optarg;
+			break;
+		case 'c':
+			cfgfile = optarg;
+			break;
+		case 'r':
+			rc = xt_config_set(&cfg, "resource", optarg, &e);
+			break;
+		case 'p':
+			errx(2, "passwords are not taken on the command line; "
+			    "use --password-file or password_command");
+		case O_PWFILE:
+			rc = xt_config_set(&cfg, "password_file", optarg, &e);
+			break;
+		case O_SERVER:
+			rc = xt_config_set(&cfg, "server", optarg, &e);
+			break;
+		case O_DIRECT:
+			rc = xt_config_set(&cfg, "direct_tls", "yes", &e);
+			break;
+		case O_CAFILE:
+			rc = xt_config_set(&cfg, "cafile", optarg, &e);
+			break;
+		case O_PIN:
+			rc = xt_config_set(&cfg, "pin", optarg, &e);
+			break;
+		case O_MECHS:
+			rc = xt_config_set(&cfg, "mechanisms", optarg, &e);
+			break;
+		case O_TIMEOUT:
+			timeout = number("--timeout", optarg);
+			break;
+		case O_DEBUG:
+			so.debug = debug_out;
+			break;
+		case O_COUNT:
+			count = number("--count", optarg);
+			break;
+		case O_FROM:
+			filter = optarg;
+			if ((rc = xt_jid_parse(filter, &fj, &e)) < 0)
+				errx(2, "--from: %s: %s", filter, e.msg);
+			xt_jid_free(&fj);
+			break;
+		case O_FORMAT:
+			if (strcmp(optarg, "xml") == 0)
+				xml = 1;
+			else if (strcmp(optarg, "text") != 0)
+				errx(2, "--format: text or xml");
+			break;
+		case 'v':
+			break;
+		case 'V':
+			printf("xmpp-recv %s\n", XT_VERSION);
+			return 0;
+		default:
+			usage();
+		}
+		if (rc < 0)
+			errx(xt_exit_status(rc), "%s", e.msg);
+	}
+	if (optind != argc)
+		usage();
+	if ((rc = xt_config_load(&cfg, cfgfile, &e)) < 0 ||
+	    (rc = xt_config_account(&cfg, account, &e)) < 0 ||
+	    (rc = xt_config_password(&cfg, &pw, &e)) < 0)
+		errx(xt_exit_status(rc), "%s", e.msg);
+	xt_config_session(&cfg, pw, &so);
+	so.tool = "xmpp-recv";
+	so.timeout_ms = (int)((timeout >= 0 ? timeout : 30) * 1000);
+	if ((sess = xt_session_new(&so)) == NULL)
+		errx(1, "out of memory");
+	xt_free_secret(pw);
+	if ((rc = xt_session_connect(sess)) < 0)
+		die(rc, xt_session_errmsg(sess));
+	/* Once connected, only an explicit --timeout bounds the wait. */
+	if (timeout >= 0) {
+		left = start + timeout * 1000 - xt_now_ms();
+		xt_session_set_timeout(sess, left > 0 ? (int)left : 1);
+	} else
+		xt_session_set_timeout(sess, 0);
+	/* Initial presence: the server then hands over stored messages. */
+	if ((pres = xt_node_new("presence", XT_NS_CLIENT)) == NULL)
+		die(XT_ENOMEM, "out of memory");
+	if ((rc = xt_session_send(sess, pres)) < 0)
+		die(rc, xt_session_errmsg(sess));
+	xt_node_free(pres);
+	while (count == 0 || got < count) {
+		if ((rc = xt_session_recv(sess, &st, -1)) < 0)
+			break;
+		from = xt_node_attr(st, "from");
+		type = xt_node_attr(st, "type");
+		if (strcmp(st->name, "iq") == 0)
+			answer_iq(st);
+		else if (strcmp(st->name, "message") == 0 && from != NULL &&
+		    (type == NULL || strcmp(type, "error") != 0) &&
+		    (filter == NULL || xt_jid_streq(from, filter,
+		    strchr(filter, '/') == NULL) == 1) &&
+		    print_message(st, from, xml)) {
+			got++;
+			if (fflush(stdout) == EOF || ferror(stdout)) {
+				xt_node_free(st);
+				xt_session_free(sess);
+				err(1, "stdout");
+			}
+		}
+		xt_node_free(st);
+	}
+	if (rc == XT_ETIMEOUT && count == 0)
+		rc = XT_OK;
+	if (rc < 0)
+		die(rc, rc == XT_ETIMEOUT ? "timed out before enough messages "
+		    "came" : xt_session_errmsg(sess));
+	xt_session_free(sess);
+	xt_config_clear(&cfg);
+	if (fflush(stdout) == EOF || ferror(stdout))
+		err(1, "stdout");
+	return 0;
+}

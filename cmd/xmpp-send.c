@@ -1,0 +1,490 @@
+/*
+ * xmpp-send: send standard input as XMPP messages.
+ */
+#include <err.h>
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "xt.h"
+
+#define BODY_MAX	(256 * 1024)	/* Prosody's default stanza limit */
+#define XT_VERSION	"0.1"
+
+enum { O_PWFILE = 256, O_SERVER, O_DIRECT, O_CAFILE, O_PIN, O_MECHS,
+    O_TIMEOUT, O_DEBUG, O_LINES, O_RAW };
+
+static const struct option longopts[] = {
+	{ "account",		required_argument,	NULL, 'a' },
+	{ "config",		required_argument,	NULL, 'c' },
+	{ "resource",		required_argument,	NULL, 'r' },
+	{ "password-file",	required_argument,	NULL, O_PWFILE },
+	{ "password",		optional_argument,	NULL, 'p' },
+	{ "server",		required_argument,	NULL, O_SERVER },
+	{ "direct-tls",		no_argument,		NULL, O_DIRECT },
+	{ "cafile",		required_argument,	NULL, O_CAFILE },
+	{ "pin",		required_argument,	NULL, O_PIN },
+	{ "mechanisms",		required_argument,	NULL, O_MECHS },
+	{ "timeout",		required_argument,	NULL, O_TIMEOUT },
+	{ "debug",		no_argument,		NULL, O_DEBUG },
+	{ "subject",		required_argument,	NULL, 's' },
+	{ "type",		required_argument,	NULL, 't' },
+	{ "lines",		no_argument,		NULL, O_LINES },
+	{ "raw",		no_argument,		NULL, O_RAW },
+	{ "verbose",		no_argument,		NULL, 'v' },
+	{ "help",		no_argument,		NULL, 'h' },
+	{ "version",		no_argument,		NULL, 'V' },
+	{ NULL,			0,			NULL, 0 }
+};
+
+static struct xt_session *sess;
+static char **rcpt;
+static int nrcpt, verbose;
+static const char *subject, *mtype = "chat";
+
+static void __attribute__((noreturn))
+usage(void)
+{
+	fprintf(stderr,
+	    "usage: xmpp-send [-v] [-a jid] [-c file] [-r resource] "
+	    "[-s subject] [-t type]\n"
+	    "                 [--password-file file] [--server host[:port]] "
+	    "[--direct-tls]\n"
+	    "                 [--cafile file | --pin sha256:base64] "
+	    "[--mechanisms list]\n"
+	    "                 [--timeout seconds] [--debug] [--lines | --raw] "
+	    "jid ...\n");
+	exit(2);
+}
+
+static void
+debug_out(void *arg, char dir, const char *text, size_t len)
+{
+	fprintf(stderr, "%c %.*s\n", dir, (int)len, text);
+}
+
+/* Exit with the status for rc, after one line on stderr. */
+static void __attribute__((noreturn))
+die(int rc, const char *what)
+{
+	xt_session_free(sess);
+	errx(xt_exit_status(rc), "%s", what);
+}
+
+/*
+ * Text that can be a message body: UTF-8, and no character XML 1.0 forbids
+ * (controls other than tab, LF and CR; U+FFFE, U+FFFF).
+ */
+static const char *
+body_problem(const char *s, size_t n)
+{
+	size_t i;
+
+	if (!xt_utf8_valid(s, n))
+		return "not valid UTF-8";
+	for (i = 0; i < n; i++) {
+		unsigned char c = s[i];
+
+		if ((c < 0x20 && c != '\t' && c != '\n' && c != '\r') ||
+		    (c == 0xef && i + 2 < n && (unsigned char)s[i + 1] ==
+		    0xbf && ((unsigned char)s[i + 2] & 0xfe) == 0xbe))
+			return "a control character XML does not allow";
+	}
+	return NULL;
+}
+
+static struct xt_node *
+make_message(const char *to, const char *body, size_t n)
+{
+	struct xt_node *m, *c;
+	char *id;
+
+	if ((m = xt_node_new("message", XT_NS_CLIENT)) == NULL ||
+	    (id = xt_session_id(sess)) == NULL)
+		goto oom;
+	if (xt_node_set_attr(m, "to", to) < 0 ||
+	    xt_node_set_attr(m, "type", mtype) < 0 ||
+	    xt_node_set_attr(m, "id", id) < 0) {
+		free(id);
+		goto oom;
+	}
+	free(id);
+	if (subject != NULL && ((c = xt_node_add_elem(m, "subject", NULL)) ==
+	    NULL || xt_node_add_text(c, subject, strlen(subject)) < 0))
+		goto oom;
+	if ((c = xt_node_add_elem(m, "body", NULL)) == NULL ||
+	    xt_node_add_text(c, body, n) < 0)
+		goto oom;
+	return m;
+oom:
+	xt_node_free(m);
+	die(XT_ENOMEM, "out of memory");
+}
+
+static void
+send_node(const struct xt_node *st)
+{
+	int rc;
+
+	if ((rc = xt_session_send(sess, st)) < 0)
+		die(rc, xt_session_errmsg(sess));
+}
+
+/* A bounce for one of our messages: the server could not deliver it. */
+static int
+check_bounce(struct xt_node *st)
+{
+	char *why;
+	const char *from = xt_node_attr(st, "from");
+	const char *type = xt_node_attr(st, "type");
+	int i, ours = 0;
+
+	if (strcmp(st->name, "message") != 0 || type == NULL ||
+	    strcmp(type, "error") != 0 || from == NULL)
+		return 0;
+	for (i = 0; i < nrcpt && !ours; i++)
+		ours = xt_jid_streq(from, rcpt[i], 1) == 1;
+	if (!ours)
+		return 0;
+	why = xt_stanza_error(st);
+	warnx("%s: message not delivered: %s", from, why ? why : "error");
+	free(why);
+	return 1;
+}
+
+/* Look at what has arrived so far, without waiting. */
+static int
+drain(void)
+{
+	struct xt_node *st;
+	int bounced = 0;
+
+	while (xt_session_recv(sess, &st, 0) == XT_OK) {
+		bounced |= check_bounce(st);
+		xt_node_free(st);
+	}
+	return bounced;
+}
+
+/*
+ * A ping round trip: every bounce for what we sent arrives before its
+ * answer, since the server handles our stanzas in order.
+ */
+static int
+round_trip(void)
+{
+	struct xt_node *iq, *ping;
+	const char *bare = xt_session_jid(sess);
+	char *domain;
+	int rc;
+
+	domain = strchr(bare, '@') ? strdup(strchr(bare, '@') + 1) : NULL;
+	if (domain == NULL)
+		die(XT_ENOMEM, "out of memory");
+	domain[strcspn(domain, "/")] = '\0';
+	if ((iq = xt_node_new("iq", XT_NS_CLIENT)) == NULL ||
+	    xt_node_set_attr(iq, "type", "get") < 0 ||
+	    xt_node_set_attr(iq, "to", domain) < 0 ||
+	    (ping = xt_node_add_elem(iq, "ping", XT_NS_PING)) == NULL)
+		die(XT_ENOMEM, "out of memory");
+	rc = xt_session_iq(sess, iq, NULL, -1);
+	xt_node_free(iq);
+	free(domain);
+	/* Any answer, even an error, proves the server read all before. */
+	if (rc < 0 && rc != XT_ESTANZA)
+		die(rc, xt_session_errmsg(sess));
+	return drain();
+}
+
+static void
+send_body(const char *body, size_t n)
+{
+	struct xt_node *m;
+	int i;
+
+	for (i = 0; i < nrcpt; i++) {
+		m = make_message(rcpt[i], body, n);
+		send_node(m);
+		xt_node_free(m);
+	}
+}
+
+/*
+ * Line mode: every complete line is sent as soon as it is read; lines
+ * that arrive together go out in one write.
+ */
+static int
+send_lines(void)
+{
+	static char buf[BODY_MAX + 1];
+	size_t have = 0, start, i;
+	ssize_t r;
+	const char *bad;
+	int bounced = 0, lineno = 0;
+
+	for (;;) {
+		r = read(0, buf + have, sizeof(buf) - 1 - have);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0)
+			die(XT_ESYS, "stdin: read error");
+		if (r == 0 && have > 0)
+			buf[have + r++] = '\n';	/* a last line without \n */
+		if (r == 0)
+			break;
+		have += r;
+		for (start = 0, i = 0; i < have; i++) {
+			if (buf[i] != '\n')
+				continue;
+			lineno++;
+			if (i > start && buf[i - 1] == '\r')
+				buf[i - 1] = '\0';
+			if ((bad = body_problem(buf + start, i - start)) !=
+			    NULL) {
+				bounced |= round_trip();
+				xt_session_free(sess);
+				errx(2, "stdin: line %d: %s; stopped there",
+				    lineno, bad);
+			}
+			if (i > start && buf[start] != '\0')
+				send_body(buf + start, strcspn(buf + start,
+				    "\n"));
+			start = i + 1;
+		}
+		if (start == 0 && have == sizeof(buf) - 1)
+			die(XT_ETOOBIG, "stdin: a line over 262144 bytes");
+		memmove(buf, buf + start, have - start);
+		have -= start;
+		bounced |= drain();
+	}
+	return bounced | round_trip();
+}
+
+/* --raw: stdin holds stanzas; all are checked before the first is sent. */
+static struct xt_node **
+read_raw(const char *in, size_t n, size_t *count)
+{
+	struct xt_parser *p;
+	struct xt_error e = { 0, "" };
+	struct xt_node **v = NULL, *st;
+	size_t k = 0;
+
+	if ((p = xt_parser_new(XT_PARSE_FRAGMENT, XT_NS_CLIENT, NULL)) == NULL)
+		die(XT_ENOMEM, "out of memory");
+	if (xt_parser_feed(p, in, n, &e) < 0 || xt_parser_finish(p, &e) < 0)
+		errx(2, "stdin: %s", e.msg);
+	while ((st = xt_parser_next(p)) != NULL) {
+		if (st->ns == NULL || strcmp(st->ns, XT_NS_CLIENT) != 0 ||
+		    (strcmp(st->name, "message") != 0 &&
+		    strcmp(st->name, "presence") != 0 &&
+		    strcmp(st->name, "iq") != 0))
+			errx(2, "stdin: <%s/> is not a jabber:client stanza",
+			    st->name);
+		if ((v = realloc(v, (k + 1) * sizeof(*v))) == NULL)
+			die(XT_ENOMEM, "out of memory");
+		v[k++] = st;
+	}
+	xt_parser_free(p);
+	if (k == 0)
+		errx(2, "stdin: no stanza");
+	*count = k;
+	return v;
+}
+
+static char *
+read_all(size_t *n)
+{
+	char *buf = malloc(BODY_MAX + 1);
+	size_t have = 0;
+	ssize_t r;
+
+	if (buf == NULL)
+		die(XT_ENOMEM, "out of memory");
+	while ((r = read(0, buf + have, BODY_MAX + 1 - have)) != 0) {
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0)
+			err(2, "stdin");
+		have += r;
+		if (have > BODY_MAX)
+			errx(2, "stdin: over %d bytes, the server's stanza "
+			    "limit", BODY_MAX);
+	}
+	buf[have] = '\0';
+	*n = have;
+	return buf;
+}
+
+int
+main(int argc, char *argv[])
+{
+	struct xt_config cfg = { 0 };
+	struct xt_session_opts so = { 0 };
+	struct xt_error e = { 0, "" };
+	struct xt_node **raw = NULL;
+	const char *cfgfile = NULL, *account = NULL, *bad;
+	char *body = NULL, *pw = NULL, *end;
+	size_t n = 0, nraw = 0, i;
+	long timeout = 30;
+	int ch, rc, lines = 0, rawmode = 0, bounced;
+
+	if ((rc = xt_init(&e)) < 0)
+		errx(xt_exit_status(rc), "%s", e.msg);
+	while ((ch = getopt_long(argc, argv, "a:c:r:s:t:vhVp::", longopts,
+	    NULL)) != -1) {
+		switch (ch) {
+		case 'a':
+			account = optarg;
+			break;
+		case 'c':
+			cfgfile = optarg;
+			break;
+		case 'r':
+			rc = xt_config_set(&cfg, "resource", optarg, &e);
+			break;
+		case 'p':
+			errx(2, "passwords are not taken on the command line; "
+			    "use --password-file or password_command");
+		case O_PWFILE:
+			rc = xt_config_set(&cfg, "password_file", optarg, &e);
+			break;
+		case O_SERVER:
+			rc = xt_config_set(&cfg, "server", optarg, &e);
+			break;
+		case O_DIRECT:
+			rc = xt_config_set(&cfg, "direct_tls", "yes", &e);
+			break;
+		case O_CAFILE:
+			rc = xt_config_set(&cfg, "cafile", optarg, &e);
+			break;
+		case O_PIN:
+			rc = xt_config_set(&cfg, "pin", optarg, &e);
+			break;
+		case O_MECHS:
+			rc = xt_config_set(&cfg, "mechanisms", optarg, &e);
+			break;
+		case O_TIMEOUT:
+			errno = 0;
+			timeout = strtol(optarg, &end, 10);
+			if (errno || *end || end == optarg || timeout < 0 ||
+			    timeout > 86400 * 365)
+				errx(2, "--timeout: not a number of seconds: "
+				    "%s", optarg);
+			break;
+		case O_DEBUG:
+			so.debug = debug_out;
+			break;
+		case 's':
+			subject = optarg;
+			break;
+		case 't':
+			if (strcmp(optarg, "chat") != 0 &&
+			    strcmp(optarg, "normal") != 0 &&
+			    strcmp(optarg, "headline") != 0)
+				errx(2, "-t: type is chat, normal or headline");
+			mtype = optarg;
+			break;
+		case O_LINES:
+			lines = 1;
+			break;
+		case O_RAW:
+			rawmode = 1;
+			break;
+		case 'v':
+			verbose = 1;
+			break;
+		case 'V':
+			printf("xmpp-send %s\n", XT_VERSION);
+			return 0;
+		default:
+			usage();
+		}
+		if (rc < 0)
+			errx(xt_exit_status(rc), "%s", e.msg);
+	}
+	argc -= optind;
+	argv += optind;
+	if (lines && rawmode)
+		errx(2, "--lines and --raw do not go together");
+	if (argc == 0 && !rawmode)
+		usage();
+	if (subject != NULL && (bad = body_problem(subject,
+	    strlen(subject))) != NULL)
+		errx(2, "subject: %s", bad);
+	/* Everything the user gave is checked before the network. */
+	for (i = 0; i < (size_t)argc; i++) {
+		struct xt_jid j;
+
+		if ((rc = xt_jid_parse(argv[i], &j, &e)) < 0)
+			errx(2, "%s: %s", argv[i], e.msg);
+		xt_jid_free(&j);
+	}
+	rcpt = argv;
+	nrcpt = argc;
+	if (!lines) {
+		body = read_all(&n);
+		if (rawmode)
+			raw = read_raw(body, n, &nraw);
+		else {
+			if ((bad = body_problem(body, n)) != NULL)
+				errx(2, "stdin: %s", bad);
+			while (n > 0 && (body[n - 1] == '\n' ||
+			    body[n - 1] == '\r'))
+				body[--n] = '\0';
+			if (n == 0) {
+				if (verbose)
+					warnx("stdin is empty: nothing sent");
+				return 0;
+			}
+		}
+	}
+	if ((rc = xt_config_load(&cfg, cfgfile, &e)) < 0 ||
+	    (rc = xt_config_account(&cfg, account, &e)) < 0 ||
+	    (rc = xt_config_password(&cfg, &pw, &e)) < 0)
+		errx(xt_exit_status(rc), "%s", e.msg);
+	xt_config_session(&cfg, pw, &so);
+	so.tool = "xmpp-send";
+	so.timeout_ms = (int)(timeout * 1000);
+	if ((sess = xt_session_new(&so)) == NULL)
+		errx(1, "out of memory");
+	xt_free_secret(pw);
+	if ((rc = xt_session_connect(sess)) < 0)
+		die(rc, xt_session_errmsg(sess));
+	if (verbose)
+		warnx("logged in as %s with %s", xt_session_jid(sess),
+		    xt_session_mech(sess));
+	if (lines) {
+		/* A line may come at any time: no overall deadline now. */
+		xt_session_set_timeout(sess, 0);
+		bounced = send_lines();
+	} else if (rawmode) {
+		for (i = 0; i < nraw; i++) {
+			if (xt_node_attr(raw[i], "id") == NULL) {
+				char *id = xt_session_id(sess);
+
+				if (id == NULL || xt_node_set_attr(raw[i], "id",
+				    id) < 0)
+					die(XT_ENOMEM, "out of memory");
+				free(id);
+			}
+			send_node(raw[i]);
+			xt_node_free(raw[i]);
+		}
+		free(raw);
+		bounced = round_trip();
+	} else {
+		send_body(body, n);
+		bounced = round_trip();
+	}
+	free(body);
+	xt_session_free(sess);
+	xt_config_clear(&cfg);
+	if (bounced)
+		return 5;
+	if (fflush(stdout) == EOF || ferror(stdout))
+		err(1, "stdout");
+	return 0;
+}

@@ -1,0 +1,525 @@
+/*
+ * config.c: where the account and the password come from (DESIGN.md 2):
+ * options first (already in struct xt_config), then the environment, then
+ * the config file, then ~/.sendxmpprc for sendxmpp users. Passwords are
+ * never taken from the command line and live in secure memory.
+ */
+#include <sys/stat.h>
+#include <sys/wait.h>
+
+#include <ctype.h>
+#include <stddef.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <termios.h>
+#include <unistd.h>
+
+#include <gcrypt.h>
+
+#include "xt.h"
+
+#define CONFIG_MAX	65536
+#define SECRET_MAX	4096
+
+int
+xt_file_read(const char *path, size_t max, int private, char **out,
+    size_t *outlen, struct xt_error *e)
+{
+	struct stat st;
+	char *buf = NULL;
+	size_t n = 0;
+	ssize_t r;
+	int fd, rc;
+
+	*out = NULL;
+	*outlen = 0;
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
+		return xt_error_set(e, XT_EINVAL, "%s: %s", path,
+		    strerror(errno));
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+		rc = xt_error_set(e, XT_EINVAL, "%s: not a regular file",
+		    path);
+		goto out;
+	}
+	if (private && (st.st_mode & 077)) {
+		rc = xt_error_set(e, XT_EPERM, "%s: readable by others "
+		    "(mode %03o); chmod 600 it", path,
+		    (unsigned)(st.st_mode & 0777));
+		goto out;
+	}
+	buf = private ? gcry_malloc_secure(max + 1) : malloc(max + 1);
+	if (buf == NULL) {
+		rc = xt_error_set(e, XT_ENOMEM, "out of memory");
+		goto out;
+	}
+	for (;;) {
+		r = read(fd, buf + n, max + 1 - n);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0) {
+			rc = xt_error_set(e, XT_EINVAL, "%s: %s", path,
+			    strerror(errno));
+			goto out;
+		}
+		if (r == 0)
+			break;
+		n += r;
+		if (n > max) {
+			rc = xt_error_set(e, XT_ETOOBIG, "%s: over %zu bytes",
+			    path, max);
+			goto out;
+		}
+	}
+	buf[n] = '\0';
+	*out = buf;
+	*outlen = n;
+	buf = NULL;
+	rc = XT_OK;
+out:
+	if (buf != NULL) {
+		xt_wipe(buf, max + 1);
+		private ? gcry_free(buf) : free(buf);
+	}
+	close(fd);
+	return rc;
+}
+
+/* Set *dst to a copy of v unless an option set it already. */
+static int
+keep_or_set(char **dst, const char *v)
+{
+	if (*dst != NULL)
+		return XT_OK;
+	return (*dst = strdup(v)) != NULL ? XT_OK : XT_ENOMEM;
+}
+
+static char *
+trim(char *s)
+{
+	char *end;
+
+	while (isspace((unsigned char)*s))
+		s++;
+	end = s + strlen(s);
+	while (end > s && isspace((unsigned char)end[-1]))
+		*--end = '\0';
+	return s;
+}
+
+/* A secret copy of s in secure memory. */
+static char *
+secret_dup(const char *s)
+{
+	char *p = gcry_malloc_secure(strlen(s) + 1);
+
+	if (p != NULL)
+		strcpy(p, s);
+	return p;
+}
+
+/* Set key to v; keep: do not replace a value already there. */
+static int
+put(struct xt_config *c, const char *key, const char *v, int keep)
+{
+	static const struct {
+		const char	*key;
+		size_t		 off;
+	} tab[] = {
+		{ "jid", offsetof(struct xt_config, jid) },
+		{ "password_file", offsetof(struct xt_config, password_file) },
+		{ "password_command",
+		    offsetof(struct xt_config, password_command) },
+		{ "server", offsetof(struct xt_config, server) },
+		{ "cafile", offsetof(struct xt_config, cafile) },
+		{ "pin", offsetof(struct xt_config, pin) },
+		{ "resource", offsetof(struct xt_config, resource) },
+		{ "mechanisms", offsetof(struct xt_config, mechanisms) },
+	};
+	char name[32], **dst;
+	size_t i;
+
+	if (strlen(key) >= sizeof(name))
+		return XT_EINVAL;
+	for (i = 0; key[i] != '\0'; i++)
+		name[i] = key[i] == '-' ? '_' : key[i];
+	name[i] = '\0';
+	if (strcmp(name, "direct_tls") == 0) {
+		if (strcmp(v, "yes") == 0 || strcmp(v, "true") == 0)
+			c->direct_tls = 1;
+		else if (strcmp(v, "no") == 0 || strcmp(v, "false") == 0)
+			c->direct_tls = keep ? c->direct_tls : 0;
+		else
+			return XT_EINVAL;
+		return XT_OK;
+	}
+	for (i = 0; i < sizeof(tab) / sizeof(tab[0]); i++) {
+		if (strcmp(name, tab[i].key) != 0)
+			continue;
+		dst = (char **)((char *)c + tab[i].off);
+		if (keep && *dst != NULL)
+			return XT_OK;
+		free(*dst);
+		return (*dst = strdup(v)) != NULL ? XT_OK : XT_ENOMEM;
+	}
+	return XT_EINVAL;
+}
+
+int
+xt_config_set(struct xt_config *c, const char *key, const char *value,
+    struct xt_error *e)
+{
+	int rc = put(c, key, value, 0);
+
+	if (rc == XT_EINVAL)
+		return xt_error_set(e, rc, "bad setting %s '%s'", key, value);
+	if (rc == XT_ENOMEM)
+		return xt_error_set(e, rc, "out of memory");
+	return rc;
+}
+
+void
+xt_config_session(const struct xt_config *c, const char *pw,
+    struct xt_session_opts *o)
+{
+	o->jid = c->jid;
+	o->password = pw;
+	o->server = c->server;
+	o->direct_tls = c->direct_tls;
+	o->cafile = c->cafile;
+	o->pin = c->pin;
+	o->resource = c->resource;
+	o->mechanisms = c->mechanisms;
+}
+
+static int
+parse_config(struct xt_config *c, const char *path, char *text,
+    struct xt_error *e)
+{
+	char *line, *next, *eq, *k, *v;
+	int lineno = 0, rc = XT_OK;
+
+	for (line = text; line != NULL; line = next) {
+		lineno++;
+		if ((next = strchr(line, '\n')) != NULL)
+			*next++ = '\0';
+		k = trim(line);
+		if (*k == '\0' || *k == '#')
+			continue;
+		if ((eq = strchr(k, '=')) == NULL)
+			return xt_error_set(e, XT_EINVAL, "%s:%d: expected "
+			    "key = value", path, lineno);
+		*eq = '\0';
+		k = trim(k);
+		v = trim(eq + 1);
+		/* Config keys use '_': no '-' spelling in the file. */
+		if (strchr(k, '-') != NULL || (rc = put(c, k, v, 1)) ==
+		    XT_EINVAL)
+			return xt_error_set(e, XT_EINVAL, "%s:%d: %s '%s'",
+			    path, lineno, strcmp(k, "direct_tls") == 0 ?
+			    "direct_tls is yes or no, not" : "unknown key",
+			    strcmp(k, "direct_tls") == 0 ? v : k);
+		if (rc < 0)
+			break;
+	}
+	return rc == XT_OK ? rc : xt_error_set(e, rc, "out of memory");
+}
+
+static int
+known_rckey(const char *k, size_t n)
+{
+	static const char *keys[] = { "username", "password", "jserver",
+	    "port", "eval_password", "alias", NULL };
+	int i;
+
+	for (i = 0; keys[i] != NULL; i++)
+		if (strlen(keys[i]) == n && strncmp(k, keys[i], n) == 0)
+			return 1;
+	return 0;
+}
+
+/*
+ * ~/.sendxmpprc: go-sendxmpp's "key: value" lines, or sendxmpp's one line
+ * "user@host[:port] password".
+ */
+static int
+parse_sendxmpprc(struct xt_config *c, const char *path, char *text,
+    struct xt_error *e)
+{
+	char *line, *next, *k, *v, *host = NULL, *port = NULL, *sp;
+	char buf[300];
+	int lineno = 0, rc = XT_OK;
+
+	for (line = text; line != NULL && rc == XT_OK; line = next) {
+		lineno++;
+		if ((next = strchr(line, '\n')) != NULL)
+			*next++ = '\0';
+		k = trim(line);
+		if (*k == '\0' || *k == '#')
+			continue;
+		v = strchr(k, ':');
+		if (v == NULL || !known_rckey(k, v - k)) {
+			/* sendxmpp: "user@host[:port] password" */
+			if ((sp = strpbrk(k, " \t")) == NULL)
+				return xt_error_set(e, XT_EINVAL, "%s:%d: "
+				    "not a sendxmpp line", path, lineno);
+			*sp++ = '\0';
+			v = trim(sp);
+			if ((sp = strchr(k, ':')) != NULL) {
+				*sp++ = '\0';
+				port = sp;
+				host = strchr(k, '@') ? strchr(k, '@') + 1 :
+				    NULL;
+			}
+			if ((rc = keep_or_set(&c->jid, k)) == XT_OK &&
+			    c->password == NULL &&
+			    (c->password = secret_dup(v)) == NULL)
+				rc = XT_ENOMEM;
+			xt_wipe(v, strlen(v));
+			continue;
+		}
+		*v++ = '\0';
+		v = trim(v);
+		if (strcmp(k, "username") == 0)
+			rc = keep_or_set(&c->jid, v);
+		else if (strcmp(k, "password") == 0) {
+			if (c->password == NULL &&
+			    (c->password = secret_dup(v)) == NULL)
+				rc = XT_ENOMEM;
+			xt_wipe(v, strlen(v));
+		} else if (strcmp(k, "eval_password") == 0)
+			rc = keep_or_set(&c->password_command, v);
+		else if (strcmp(k, "jserver") == 0)
+			host = v;
+		else if (strcmp(k, "port") == 0)
+			port = v;
+		/* Other go-sendxmpp keys (alias) mean nothing here. */
+	}
+	if (rc == XT_OK && c->server == NULL && (host != NULL ||
+	    port != NULL)) {
+		if (host == NULL && c->jid != NULL &&
+		    (host = strchr(c->jid, '@')) != NULL)
+			host++;
+		if (host != NULL) {
+			snprintf(buf, sizeof(buf), "%s%s%s", host,
+			    port ? ":" : "", port ? port : "");
+			rc = keep_or_set(&c->server, buf);
+		}
+	}
+	return rc == XT_OK ? rc : xt_error_set(e, rc, "out of memory");
+}
+
+int
+xt_config_load(struct xt_config *c, const char *path, struct xt_error *e)
+{
+	char def[4096], rc_path[4096], *text = NULL;
+	const char *home = getenv("HOME"), *xdg = getenv("XDG_CONFIG_HOME");
+	struct stat st;
+	size_t n;
+	int rc;
+
+	if (path == NULL) {
+		if (xdg != NULL && *xdg == '/')
+			snprintf(def, sizeof(def), "%s/xmpp-tools/config",
+			    xdg);
+		else if (home != NULL)
+			snprintf(def, sizeof(def),
+			    "%s/.config/xmpp-tools/config", home);
+		else
+			def[0] = '\0';
+		if (def[0] != '\0' && stat(def, &st) == 0)
+			path = def;
+	}
+	if (path != NULL) {
+		if ((rc = xt_file_read(path, CONFIG_MAX, 0, &text, &n, e)) < 0)
+			return rc;
+		rc = parse_config(c, path, text, e);
+		free(text);
+		if (rc < 0)
+			return rc;
+		if ((c->path = strdup(path)) == NULL)
+			return xt_error_set(e, XT_ENOMEM, "out of memory");
+		return XT_OK;
+	}
+	if (c->jid != NULL || getenv("XMPP_JID") != NULL || home == NULL)
+		return XT_OK;
+	snprintf(rc_path, sizeof(rc_path), "%s/.sendxmpprc", home);
+	if (stat(rc_path, &st) < 0)
+		return XT_OK;
+	/* It usually holds a password: private, like a key file. */
+	if ((rc = xt_file_read(rc_path, CONFIG_MAX, 1, &text, &n, e)) < 0)
+		return rc;
+	rc = parse_sendxmpprc(c, rc_path, text, e);
+	xt_free_secret(text);
+	if (rc == XT_OK && (c->path = strdup(rc_path)) == NULL)
+		rc = xt_error_set(e, XT_ENOMEM, "out of memory");
+	return rc;
+}
+
+int
+xt_config_account(struct xt_config *c, const char *opt, struct xt_error *e)
+{
+	const char *env = getenv("XMPP_JID"), *pick;
+	struct xt_jid j;
+	int rc;
+
+	pick = opt ? opt : (env && *env) ? env : c->jid;
+	if (pick == NULL)
+		return xt_error_set(e, XT_EINVAL, "no account: use -a JID, "
+		    "$XMPP_JID or jid in the config file");
+	if ((rc = xt_jid_parse(pick, &j, e)) < 0)
+		return rc;
+	rc = j.local == NULL || j.resource != NULL ? xt_error_set(e,
+	    XT_EINVAL, "%s: the account must be a bare jid user@domain",
+	    pick) : XT_OK;
+	xt_jid_free(&j);
+	if (rc < 0)
+		return rc;
+	if (pick != c->jid) {
+		free(c->jid);
+		if ((c->jid = strdup(pick)) == NULL)
+			return xt_error_set(e, XT_ENOMEM, "out of memory");
+	}
+	return XT_OK;
+}
+
+/* Keep the first line of a secret read from a file or a command. */
+static int
+first_line(char *buf, const char *what, char **pw, struct xt_error *e)
+{
+	buf[strcspn(buf, "\r\n")] = '\0';
+	if (buf[0] == '\0')
+		return xt_error_set(e, XT_EINVAL, "%s: empty password", what);
+	if ((*pw = secret_dup(buf)) == NULL)
+		return xt_error_set(e, XT_ENOMEM, "out of memory");
+	return XT_OK;
+}
+
+static int
+from_command(const char *cmd, char **pw, struct xt_error *e)
+{
+	char *buf;
+	size_t n = 0;
+	ssize_t r;
+	int p[2], status, rc;
+	pid_t pid;
+
+	if ((buf = gcry_malloc_secure(SECRET_MAX + 1)) == NULL)
+		return xt_error_set(e, XT_ENOMEM, "out of memory");
+	if (pipe(p) < 0) {
+		gcry_free(buf);
+		return xt_error_set(e, XT_ESYS, "pipe: %s", strerror(errno));
+	}
+	if ((pid = fork()) < 0) {
+		close(p[0]);
+		close(p[1]);
+		gcry_free(buf);
+		return xt_error_set(e, XT_ESYS, "fork: %s", strerror(errno));
+	}
+	if (pid == 0) {
+		dup2(p[1], 1);
+		close(p[0]);
+		close(p[1]);
+		execl("/bin/sh", "sh", "-c", cmd, (char *)NULL);
+		_exit(127);
+	}
+	close(p[1]);
+	while (n < SECRET_MAX && ((r = read(p[0], buf + n,
+	    SECRET_MAX - n)) > 0 || (r < 0 && errno == EINTR)))
+		if (r > 0)
+			n += r;
+	buf[n] = '\0';
+	close(p[0]);
+	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+		;
+	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+		rc = xt_error_set(e, XT_EINVAL, "password_command failed "
+		    "(status %d)", WIFEXITED(status) ? WEXITSTATUS(status) :
+		    -1);
+	else
+		rc = first_line(buf, "password_command", pw, e);
+	xt_wipe(buf, SECRET_MAX + 1);
+	gcry_free(buf);
+	return rc;
+}
+
+static int
+from_tty(const char *jid, char **pw, struct xt_error *e)
+{
+	struct termios old, raw;
+	char *buf;
+	ssize_t r;
+	size_t n = 0;
+	int fd, rc;
+
+	if ((fd = open("/dev/tty", O_RDWR | O_CLOEXEC | O_NOCTTY)) < 0)
+		return xt_error_set(e, XT_EINVAL, "no password: use "
+		    "--password-file, password_command or $XMPP_PASSWORD");
+	if ((buf = gcry_malloc_secure(SECRET_MAX + 1)) == NULL) {
+		close(fd);
+		return xt_error_set(e, XT_ENOMEM, "out of memory");
+	}
+	dprintf(fd, "password for %s: ", jid ? jid : "the account");
+	if (tcgetattr(fd, &old) == 0) {
+		raw = old;
+		raw.c_lflag &= ~(ECHO | ECHONL);
+		tcsetattr(fd, TCSAFLUSH, &raw);
+	}
+	while (n < SECRET_MAX && (r = read(fd, buf + n, 1)) == 1 &&
+	    buf[n] != '\n')
+		n++;
+	buf[n] = '\0';
+	tcsetattr(fd, TCSAFLUSH, &old);
+	dprintf(fd, "\n");
+	close(fd);
+	rc = first_line(buf, "terminal", pw, e);
+	xt_wipe(buf, SECRET_MAX + 1);
+	gcry_free(buf);
+	return rc;
+}
+
+int
+xt_config_password(const struct xt_config *c, char **pw, struct xt_error *e)
+{
+	const char *env = getenv("XMPP_PASSWORD");
+	char *buf;
+	size_t n;
+	int rc;
+
+	*pw = NULL;
+	if (c->password_file != NULL) {
+		if ((rc = xt_file_read(c->password_file, SECRET_MAX, 1, &buf,
+		    &n, e)) < 0)
+			return rc;
+		rc = first_line(buf, c->password_file, pw, e);
+		xt_free_secret(buf);
+		return rc;
+	}
+	if (c->password_command != NULL)
+		return from_command(c->password_command, pw, e);
+	if (c->password != NULL)
+		return (*pw = secret_dup(c->password)) ? XT_OK :
+		    xt_error_set(e, XT_ENOMEM, "out of memory");
+	if (env != NULL && *env != '\0')
+		return (*pw = secret_dup(env)) ? XT_OK :
+		    xt_error_set(e, XT_ENOMEM, "out of memory");
+	return from_tty(c->jid, pw, e);
+}
+
+void
+xt_config_clear(struct xt_config *c)
+{
+	free(c->jid);
+	free(c->password_file);
+	free(c->password_command);
+	free(c->server);
+	free(c->cafile);
+	free(c->pin);
+	free(c->resource);
+	free(c->mechanisms);
+	free(c->path);
+	xt_free_secret(c->password);
+	memset(c, 0, sizeof(*c));
+}

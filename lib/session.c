@@ -1,0 +1,1012 @@
+/*
+ * session.c: one client stream (RFC 6120): connect, STARTTLS or direct TLS
+ * (XEP-0368), SASL, stream restarts, resource binding, then stanzas in and
+ * out with IQ matching and deadlines. It knows nothing of config files or
+ * the environment; the tool hands everything in through xt_session_opts.
+ */
+#include <errno.h>
+#include <poll.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <gcrypt.h>
+#include <gnutls/crypto.h>
+
+#include "xt.h"
+
+struct qitem {
+	struct xt_node	*st;
+	struct qitem	*next;
+};
+
+struct xt_session {
+	struct xt_session_opts	 o;
+	char			*password;	/* secure memory */
+	struct xt_jid		 jid;
+	char			*bare;
+	char			*full;		/* bound */
+	const char		*mech;
+	int			 fd;
+	struct xt_tls		*tls;
+	struct xt_parser	*parser;
+	struct xt_node		*features;
+	struct qitem		*qhead, *qtail;
+	int64_t			 deadline;
+	unsigned		 idseq;
+	char			 idprefix[9];
+	int			 open;		/* our stream header sent */
+	int			 dead;		/* no more I/O */
+	struct xt_error		 err;
+};
+
+static char *
+xstrdup(const char *s)
+{
+	return s ? strdup(s) : NULL;
+}
+
+struct xt_session *
+xt_session_new(const struct xt_session_opts *o)
+{
+	struct xt_session *s;
+	unsigned char rnd[4];
+
+	if ((s = calloc(1, sizeof(*s))) == NULL)
+		return NULL;
+	s->o = *o;
+	s->fd = -1;
+	s->o.jid = xstrdup(o->jid);
+	s->o.resource = xstrdup(o->resource);
+	s->o.server = xstrdup(o->server);
+	s->o.cafile = xstrdup(o->cafile);
+	s->o.pin = xstrdup(o->pin);
+	s->o.mechanisms = xstrdup(o->mechanisms);
+	s->o.tool = xstrdup(o->tool);
+	s->o.password = NULL;
+	if (o->password != NULL) {
+		s->password = gcry_malloc_secure(strlen(o->password) + 1);
+		if (s->password != NULL)
+			strcpy(s->password, o->password);
+	}
+	if ((o->jid && !s->o.jid) || (o->resource && !s->o.resource) ||
+	    (o->server && !s->o.server) || (o->cafile && !s->o.cafile) ||
+	    (o->pin && !s->o.pin) || (o->tool && !s->o.tool) || (o->mechanisms && !s->o.mechanisms) ||
+	    (o->password && !s->password)) {
+		xt_session_free(s);
+		return NULL;
+	}
+	gnutls_rnd(GNUTLS_RND_NONCE, rnd, sizeof(rnd));
+	snprintf(s->idprefix, sizeof(s->idprefix), "%02x%02x%02x%02x",
+	    rnd[0], rnd[1], rnd[2], rnd[3]);
+	s->deadline = o->timeout_ms > 0 ? xt_now_ms() + o->timeout_ms : -1;
+	return s;
+}
+
+static int
+fail(struct xt_session *s, int code, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static int
+fail(struct xt_session *s, int code, const char *fmt, ...)
+{
+	va_list ap;
+
+	s->err.code = code;
+	va_start(ap, fmt);
+	vsnprintf(s->err.msg, sizeof(s->err.msg), fmt, ap);
+	va_end(ap);
+	return code;
+}
+
+const char *
+xt_session_errmsg(const struct xt_session *s)
+{
+	return s->err.msg[0] ? s->err.msg : xt_strerror(s->err.code);
+}
+
+const char *
+xt_session_jid(const struct xt_session *s)
+{
+	return s->full;
+}
+
+const char *
+xt_session_mech(const struct xt_session *s)
+{
+	return s->mech;
+}
+
+void
+xt_session_set_timeout(struct xt_session *s, int timeout_ms)
+{
+	s->deadline = timeout_ms > 0 ? xt_now_ms() + timeout_ms : -1;
+}
+
+/* The earlier of the session deadline and now + timeout_ms (< 0: none). */
+static int64_t
+deadline_for(const struct xt_session *s, int timeout_ms)
+{
+	int64_t d = timeout_ms < 0 ? -1 : xt_now_ms() + timeout_ms;
+
+	if (s->deadline >= 0 && (d < 0 || s->deadline < d))
+		d = s->deadline;
+	return d;
+}
+
+/* ------------------------------------------------------------ transport */
+
+static int
+raw_write(struct xt_session *s, const char *buf, size_t n)
+{
+	struct pollfd pfd;
+	ssize_t w;
+	int r;
+
+	if (s->dead)
+		return fail(s, XT_ECLOSED, "the stream is closed");
+	if (s->tls != NULL) {
+		r = xt_tls_write(s->tls, buf, n, s->deadline, &s->err);
+		if (r < 0)
+			s->dead = 1;
+		return r;
+	}
+	while (n > 0) {
+		w = write(s->fd, buf, n);
+		if (w < 0 && (errno == EAGAIN || errno == EINTR)) {
+			pfd.fd = s->fd;
+			pfd.events = POLLOUT;
+			r = poll(&pfd, 1, xt_ms_left(s->deadline));
+			if (r == 0)
+				return fail(s, XT_ETIMEOUT, "write timed out");
+			continue;
+		}
+		if (w < 0) {
+			s->dead = 1;
+			return fail(s, XT_ENET, "write: %s", strerror(errno));
+		}
+		buf += w;
+		n -= w;
+	}
+	return XT_OK;
+}
+
+static ssize_t
+raw_read(struct xt_session *s, char *buf, size_t n, int64_t deadline)
+{
+	struct pollfd pfd;
+	ssize_t r;
+	int p;
+
+	if (s->dead)
+		return fail(s, XT_ECLOSED, "the stream is closed");
+	if (s->tls != NULL) {
+		r = xt_tls_read(s->tls, buf, n, deadline, &s->err);
+		if (r == XT_ETIMEOUT)
+			return fail(s, XT_ETIMEOUT, "timed out waiting for "
+			    "the server");
+		return r;
+	}
+	for (;;) {
+		r = read(s->fd, buf, n);
+		if (r >= 0)
+			return r;
+		if (errno != EAGAIN && errno != EINTR)
+			return fail(s, XT_ENET, "read: %s", strerror(errno));
+		pfd.fd = s->fd;
+		pfd.events = POLLIN;
+		p = poll(&pfd, 1, xt_ms_left(deadline));
+		if (p == 0)
+			return fail(s, XT_ETIMEOUT, "timed out waiting for "
+			    "the server");
+	}
+}
+
+static void
+debug(struct xt_session *s, char dir, const char *text, size_t len)
+{
+	if (s->o.debug != NULL)
+		s->o.debug(s->o.debug_arg, dir, text, len);
+}
+
+/* Debug text of a stanza, SASL payloads replaced by a marker. */
+static void
+debug_node(struct xt_session *s, char dir, const struct xt_node *st)
+{
+	struct xt_node *c;
+	char *text;
+	size_t len;
+
+	if (s->o.debug == NULL)
+		return;
+	if (st->ns != NULL && strcmp(st->ns, XT_NS_SASL) == 0 &&
+	    st->children != NULL) {
+		if ((c = xt_node_copy(st)) == NULL)
+			return;
+		while (c->children != NULL) {
+			struct xt_node *k = c->children;
+
+			c->children = k->next;
+			k->next = NULL;
+			xt_node_free(k);
+		}
+		c->last = NULL;
+		xt_node_add_text(c, "[redacted]", 10);
+		if (xt_xml_serialize(c, XT_NS_CLIENT, &text, &len) == XT_OK) {
+			debug(s, dir, text, len);
+			free(text);
+		}
+		xt_node_free(c);
+		return;
+	}
+	if (xt_xml_serialize(st, XT_NS_CLIENT, &text, &len) == XT_OK) {
+		debug(s, dir, text, len);
+		free(text);
+	}
+}
+
+int
+xt_session_send(struct xt_session *s, const struct xt_node *st)
+{
+	char *text;
+	size_t len;
+	int rc;
+
+	if ((rc = xt_xml_serialize(st, XT_NS_CLIENT, &text, &len)) < 0)
+		return fail(s, rc, "cannot serialize a stanza");
+	debug_node(s, '>', st);
+	rc = raw_write(s, text, len);
+	if (st->ns != NULL && strcmp(st->ns, XT_NS_SASL) == 0)
+		xt_wipe(text, len);
+	free(text);
+	return rc;
+}
+
+/* End the stream because the server broke the rules. */
+static int
+stream_error(struct xt_session *s, const char *cond, int code,
+    const char *msg)
+{
+	char buf[256];
+	int n;
+
+	if (!s->dead && s->open) {
+		n = snprintf(buf, sizeof(buf), "<stream:error><%s xmlns='%s'/>"
+		    "</stream:error></stream:stream>", cond, XT_NS_STREAMS);
+		debug(s, '>', buf, n);
+		raw_write(s, buf, n);
+	}
+	s->dead = 1;
+	return fail(s, code, "server: %s", msg);
+}
+
+static int
+queue_push(struct xt_session *s, struct xt_node *st)
+{
+	struct qitem *q;
+
+	if ((q = malloc(sizeof(*q))) == NULL) {
+		xt_node_free(st);
+		return fail(s, XT_ENOMEM, "out of memory");
+	}
+	q->st = st;
+	q->next = NULL;
+	if (s->qtail != NULL)
+		s->qtail->next = q;
+	else
+		s->qhead = q;
+	s->qtail = q;
+	return XT_OK;
+}
+
+static struct xt_node *
+queue_pop(struct xt_session *s)
+{
+	struct qitem *q = s->qhead;
+	struct xt_node *st;
+
+	if (q == NULL)
+		return NULL;
+	s->qhead = q->next;
+	if (s->qhead == NULL)
+		s->qtail = NULL;
+	st = q->st;
+	free(q);
+	return st;
+}
+
+/*
+ * The next stanza from the wire (not the queue). A stream error from the
+ * server ends the session with XT_EPROTO and its condition.
+ */
+static int
+wire_next(struct xt_session *s, struct xt_node **out, int64_t deadline)
+{
+	char buf[16384];
+	struct xt_error e;
+	struct xt_node *st, *c;
+	ssize_t n;
+	int rc;
+	char cond[64];
+
+	*out = NULL;
+	for (;;) {
+		if ((st = xt_parser_next(s->parser)) != NULL) {
+			debug_node(s, '<', st);
+			if (strcmp(st->name, "error") == 0 && st->ns != NULL &&
+			    strcmp(st->ns, XT_NS_STREAM) == 0) {
+				c = xt_node_child(st, NULL, XT_NS_STREAMS);
+				snprintf(cond, sizeof(cond), "%s",
+				    c ? c->name : "undefined-condition");
+				xt_node_free(st);
+				s->dead = 1;
+				return fail(s, XT_EPROTO,
+				    "server: stream error %s", cond);
+			}
+			*out = st;
+			return XT_OK;
+		}
+		if (xt_parser_closed(s->parser)) {
+			s->dead = 1;
+			return fail(s, XT_ECLOSED, "server closed the stream");
+		}
+		n = raw_read(s, buf, sizeof(buf), deadline);
+		if (n < 0)
+			return (int)n;
+		if (n == 0) {
+			s->dead = 1;
+			return fail(s, XT_ECLOSED, "server closed the "
+			    "connection");
+		}
+		e.code = 0;
+		e.msg[0] = '\0';
+		rc = xt_parser_feed(s->parser, buf, n, &e);
+		xt_wipe(buf, n);
+		if (rc < 0) {
+			snprintf(cond, sizeof(cond), "%.*s",
+			    (int)strcspn(e.msg, ":"), e.msg);
+			if (cond[0] == '\0')
+				strcpy(cond, "not-well-formed");
+			return stream_error(s, cond, XT_EPROTO, e.msg);
+		}
+	}
+}
+
+int
+xt_session_recv(struct xt_session *s, struct xt_node **st, int timeout_ms)
+{
+	int64_t d;
+
+	if ((*st = queue_pop(s)) != NULL)
+		return XT_OK;
+	if (timeout_ms == 0) {
+		/* Only what is already decrypted or buffered in the parser. */
+		if ((*st = xt_parser_next(s->parser)) != NULL) {
+			debug_node(s, '<', *st);
+			return XT_OK;
+		}
+		if (s->tls == NULL || !xt_tls_pending(s->tls)) {
+			struct pollfd pfd = { s->fd, POLLIN, 0 };
+
+			if (s->dead || poll(&pfd, 1, 0) <= 0)
+				return XT_ETIMEOUT;
+		}
+		d = xt_now_ms() + 50;
+	} else
+		d = deadline_for(s, timeout_ms);
+	return wire_next(s, st, d);
+}
+
+char *
+xt_session_id(struct xt_session *s)
+{
+	char buf[32];
+
+	snprintf(buf, sizeof(buf), "%s-%u", s->idprefix, ++s->idseq);
+	return strdup(buf);
+}
+
+char *
+xt_stanza_error(const struct xt_node *st)
+{
+	const struct xt_node *err, *c;
+	char *text = NULL, *out;
+	const char *cond = "undefined-condition";
+	size_t len;
+
+	if ((err = xt_node_child(st, "error", NULL)) != NULL) {
+		for (c = err->children; c != NULL; c = c->next) {
+			if (c->name == NULL || c->ns == NULL ||
+			    strcmp(c->ns, XT_NS_STANZAS) != 0)
+				continue;
+			if (strcmp(c->name, "text") == 0)
+				text = xt_node_text(c);
+			else
+				cond = c->name;
+		}
+	}
+	len = strlen(cond) + (text ? strlen(text) + 2 : 0) + 1;
+	if ((out = malloc(len)) != NULL)
+		snprintf(out, len, "%s%s%s", cond, text && *text ? ": " : "",
+		    text && *text ? text : "");
+	free(text);
+	return out;
+}
+
+/* Is an answer from 'from' acceptable for an IQ we sent to 'to'? */
+static int
+origin_ok(const struct xt_session *s, const char *to, const char *from)
+{
+	if (to == NULL || xt_jid_streq(to, s->bare, 0) == 1) {
+		/* RFC 6120 8.1.2.1: the server answers for the account. */
+		if (from == NULL)
+			return 1;
+		return xt_jid_streq(from, s->bare, 0) == 1 ||
+		    (s->full != NULL && xt_jid_streq(from, s->full, 0) == 1) ||
+		    (to == NULL && xt_jid_streq(from, s->jid.domain, 0) == 1);
+	}
+	return from != NULL && xt_jid_streq(from, to, 0) == 1;
+}
+
+int
+xt_session_iq(struct xt_session *s, struct xt_node *iq,
+    struct xt_node **result, int timeout_ms)
+{
+	struct xt_node *st;
+	const char *id, *type, *to;
+	char *nid, *cond;
+	int64_t d = deadline_for(s, timeout_ms);
+	int rc;
+
+	if (result != NULL)
+		*result = NULL;
+	if ((id = xt_node_attr(iq, "id")) == NULL) {
+		if ((nid = xt_session_id(s)) == NULL)
+			return fail(s, XT_ENOMEM, "out of memory");
+		rc = xt_node_set_attr(iq, "id", nid);
+		free(nid);
+		if (rc < 0)
+			return fail(s, rc, "out of memory");
+		id = xt_node_attr(iq, "id");
+	}
+	to = xt_node_attr(iq, "to");
+	if ((rc = xt_session_send(s, iq)) < 0)
+		return rc;
+	for (;;) {
+		if ((rc = wire_next(s, &st, d)) < 0)
+			return rc;
+		type = xt_node_attr(st, "type");
+		if (strcmp(st->name, "iq") != 0 || st->ns == NULL ||
+		    strcmp(st->ns, XT_NS_CLIENT) != 0 ||
+		    xt_node_attr(st, "id") == NULL ||
+		    strcmp(xt_node_attr(st, "id"), id) != 0 || type == NULL ||
+		    (strcmp(type, "result") != 0 &&
+		    strcmp(type, "error") != 0)) {
+			if ((rc = queue_push(s, st)) < 0)
+				return rc;
+			continue;
+		}
+		if (!origin_ok(s, to, xt_node_attr(st, "from"))) {
+			/* A forged answer: drop it and keep waiting. */
+			xt_node_free(st);
+			continue;
+		}
+		break;
+	}
+	if (strcmp(type, "error") == 0) {
+		cond = xt_stanza_error(st);
+		rc = fail(s, XT_ESTANZA, "%s answered %s: %s",
+		    to ? to : s->jid.domain, iq->children &&
+		    iq->children->name ? iq->children->name : "iq",
+		    cond ? cond : "error");
+		free(cond);
+	} else
+		rc = XT_OK;
+	if (result != NULL)
+		*result = st;
+	else
+		xt_node_free(st);
+	return rc;
+}
+
+/* ------------------------------------------------------------ login */
+
+/* Send our stream header and read the server's header and features. */
+static int
+stream_open(struct xt_session *s)
+{
+	char buf[512];
+	const struct xt_node *h;
+	const char *v;
+	struct xt_node *st;
+	int n, rc;
+
+	xt_parser_free(s->parser);
+	s->parser = xt_parser_new(XT_PARSE_STREAM, NULL, &s->o.limits);
+	if (s->parser == NULL)
+		return fail(s, XT_ENOMEM, "out of memory");
+	xt_node_free(s->features);
+	s->features = NULL;
+	/* 'from' only once TLS protects the stream (RFC 6120 4.7.1). */
+	n = snprintf(buf, sizeof(buf), "<?xml version='1.0'?><stream:stream "
+	    "xmlns='jabber:client' xmlns:stream='%s' to='%s'%s%s%s "
+	    "version='1.0' xml:lang='en'>", XT_NS_STREAM, s->jid.domain,
+	    s->tls ? " from='" : "", s->tls ? s->bare : "",
+	    s->tls ? "'" : "");
+	if (n >= (int)sizeof(buf))
+		return fail(s, XT_EINVAL, "jid too long");
+	debug(s, '>', buf, n);
+	if ((rc = raw_write(s, buf, n)) < 0)
+		return rc;
+	s->open = 1;
+	if ((rc = wire_next(s, &st, s->deadline)) < 0)
+		return rc;
+	h = xt_parser_header(s->parser);
+	if (h == NULL || (v = xt_node_attr(h, "version")) == NULL ||
+	    strncmp(v, "1.", 2) != 0) {
+		xt_node_free(st);
+		return stream_error(s, "unsupported-version", XT_EPROTO,
+		    "not an xmpp 1.0 stream");
+	}
+	if (strcmp(st->name, "features") != 0 || st->ns == NULL ||
+	    strcmp(st->ns, XT_NS_STREAM) != 0) {
+		xt_node_free(st);
+		return stream_error(s, "invalid-xml", XT_EPROTO,
+		    "expected stream features");
+	}
+	s->features = st;
+	return XT_OK;
+}
+
+static int
+tls_start(struct xt_session *s, int direct)
+{
+	struct xt_tls_opts to;
+	int rc;
+
+	memset(&to, 0, sizeof(to));
+	to.domain = s->jid.domain;
+	to.cafile = s->o.cafile;
+	to.pin = s->o.pin;
+	to.alpn = direct ? "xmpp-client" : NULL;
+	if ((rc = xt_tls_client(&s->tls, &to, s->fd, NULL, &s->err)) < 0) {
+		s->dead = 1;
+		return rc;
+	}
+	if ((rc = xt_tls_handshake(s->tls, s->deadline, &s->err)) < 0) {
+		xt_tls_free(s->tls);
+		s->tls = NULL;
+		s->dead = 1;
+		return rc;
+	}
+	return XT_OK;
+}
+
+static int
+starttls(struct xt_session *s)
+{
+	static const char req[] = "<starttls xmlns='" XT_NS_TLS "'/>";
+	struct xt_node *st;
+	int rc;
+
+	if (xt_node_child(s->features, "starttls", XT_NS_TLS) == NULL) {
+		s->dead = 1;
+		return fail(s, XT_ETLS, "server does not offer STARTTLS; "
+		    "refusing to continue without TLS");
+	}
+	debug(s, '>', req, sizeof(req) - 1);
+	if ((rc = raw_write(s, req, sizeof(req) - 1)) < 0)
+		return rc;
+	if ((rc = wire_next(s, &st, s->deadline)) < 0)
+		return rc;
+	if (st->ns == NULL || strcmp(st->ns, XT_NS_TLS) != 0 ||
+	    strcmp(st->name, "proceed") != 0) {
+		rc = strcmp(st->name, "failure") == 0 ?
+		    fail(s, XT_ETLS, "server refused STARTTLS") :
+		    fail(s, XT_ETLS, "server answered STARTTLS with <%s/>",
+		    st->name);
+		xt_node_free(st);
+		s->dead = 1;
+		return rc;
+	}
+	xt_node_free(st);
+	/* Bytes after <proceed/> came in plaintext: an injection. */
+	if (xt_parser_pending(s->parser) > 0 ||
+	    (st = xt_parser_next(s->parser)) != NULL) {
+		s->dead = 1;
+		return fail(s, XT_ETLS, "server sent data after <proceed/>; "
+		    "refusing it");
+	}
+	return tls_start(s, 0);
+}
+
+/* Channel binding type both sides can do (XEP-0440, RFC 9266). */
+static const char *
+cb_type(struct xt_session *s)
+{
+	struct xt_node *cb, *c;
+	const char *t;
+	int have_exporter = 0, have_unique = 0, listed = 0;
+	unsigned char *d;
+	size_t n;
+
+	cb = xt_node_child(s->features, "sasl-channel-binding", XT_NS_SASLCB);
+	if (cb != NULL) {
+		listed = 1;
+		for (c = xt_node_child(cb, "channel-binding", NULL); c != NULL;
+		    c = xt_node_next(c, "channel-binding", NULL)) {
+			if ((t = xt_node_attr(c, "type")) == NULL)
+				continue;
+			if (strcmp(t, "tls-exporter") == 0)
+				have_exporter = 1;
+			else if (strcmp(t, "tls-unique") == 0)
+				have_unique = 1;
+		}
+	} else if (xt_tls_version(s->tls) == 12)
+		have_unique = 1;	/* the only type before XEP-0440 */
+	if (have_exporter && xt_tls_cbdata(s->tls, "tls-exporter", &d,
+	    &n) == XT_OK) {
+		xt_wipe(d, n);
+		free(d);
+		return "tls-exporter";
+	}
+	if ((have_unique || !listed) && xt_tls_version(s->tls) == 12 &&
+	    xt_tls_cbdata(s->tls, "tls-unique", &d, &n) == XT_OK) {
+		xt_wipe(d, n);
+		free(d);
+		return "tls-unique";
+	}
+	return NULL;
+}
+
+/* Send a SASL element whose content is base64 of raw (or '=' if empty). */
+static int
+sasl_send(struct xt_session *s, const char *name, const char *mech,
+    const char *raw, size_t n)
+{
+	struct xt_node *el;
+	char *b64 = NULL;
+	int rc;
+
+	if ((el = xt_node_new(name, XT_NS_SASL)) == NULL)
+		return fail(s, XT_ENOMEM, "out of memory");
+	if (mech != NULL && (rc = xt_node_set_attr(el, "mechanism", mech)) < 0)
+		goto out;
+	if (n == 0)
+		rc = xt_node_add_text(el, "=", 1);
+	else if ((rc = xt_b64_encode(raw, n, &b64)) == XT_OK)
+		rc = xt_node_add_text(el, b64, strlen(b64));
+	if (rc < 0)
+		goto out;
+	rc = xt_session_send(s, el);
+out:
+	if (rc == XT_ENOMEM)
+		fail(s, rc, "out of memory");
+	if (b64 != NULL)
+		xt_free_secret(b64);
+	if (el->children != NULL && el->children->text != NULL)
+		xt_wipe(el->children->text, strlen(el->children->text));
+	xt_node_free(el);
+	return rc;
+}
+
+/* Decode the base64 text of a SASL element ('=' or empty is empty). */
+static int
+sasl_payload(struct xt_session *s, const struct xt_node *st,
+    unsigned char **raw, size_t *n)
+{
+	char *t;
+	int rc;
+
+	if ((t = xt_node_text(st)) == NULL)
+		return fail(s, XT_ENOMEM, "out of memory");
+	if (t[0] == '\0' || strcmp(t, "=") == 0) {
+		free(t);
+		*raw = (unsigned char *)strdup("");
+		*n = 0;
+		return *raw ? XT_OK : fail(s, XT_ENOMEM, "out of memory");
+	}
+	rc = xt_b64_decode(t, strlen(t), raw, n);
+	free(t);
+	if (rc < 0)
+		return fail(s, XT_EAUTH, "server sent bad base64 in <%s/>",
+		    st->name);
+	return XT_OK;
+}
+
+static int
+sasl_login(struct xt_session *s)
+{
+	struct xt_node *mechs, *c, *st = NULL;
+	const char *offered[32];
+	struct xt_sasl_opts so;
+	struct xt_sasl *sasl = NULL;
+	enum xt_sasl_mech m;
+	unsigned char *cbd = NULL, *in = NULL;
+	char *out = NULL;
+	const char *cbt;
+	size_t n = 0, cbn = 0, inlen = 0, outlen = 0, i;
+	int rc, plus = 0;
+
+	mechs = xt_node_child(s->features, "mechanisms", XT_NS_SASL);
+	if (mechs == NULL)
+		return fail(s, XT_EAUTH, "server offers no SASL mechanisms");
+	for (c = xt_node_child(mechs, "mechanism", NULL); c != NULL &&
+	    n < 32; c = xt_node_next(c, "mechanism", NULL)) {
+		offered[n] = xt_node_text(c);
+		if (offered[n] == NULL)
+			break;
+		if (strstr(offered[n], "-PLUS") != NULL)
+			plus = 1;
+		n++;
+	}
+	cbt = cb_type(s);
+	m = xt_sasl_choose(offered, n, s->o.mechanisms, cbt, 1);
+	if (m == XT_SASL_NONE) {
+		rc = fail(s, XT_EAUTH, "no usable SASL mechanism offered");
+		goto out;
+	}
+	memset(&so, 0, sizeof(so));
+	so.mech = m;
+	so.user = s->jid.local;
+	so.password = s->password ? s->password : "";
+	so.server_plus = plus;
+	so.client_cb = 1;
+	if (m == XT_SASL_SCRAM_SHA256_PLUS || m == XT_SASL_SCRAM_SHA1_PLUS) {
+		so.cbtype = cbt;
+		if ((rc = xt_tls_cbdata(s->tls, cbt, &cbd, &cbn)) < 0) {
+			rc = fail(s, XT_ETLS, "no channel binding data");
+			goto out;
+		}
+		so.cbdata = cbd;
+		so.cblen = cbn;
+	}
+	if ((rc = xt_sasl_new(&sasl, &so, &s->err)) < 0)
+		goto out;
+	s->mech = xt_sasl_mech_name(m);
+	if ((rc = xt_sasl_initial(sasl, &out, &outlen, &s->err)) < 0 ||
+	    (rc = sasl_send(s, "auth", s->mech, out, outlen)) < 0)
+		goto out;
+	for (;;) {
+		xt_wipe(out, outlen);
+		free(out);
+		out = NULL;
+		xt_node_free(st);
+		if ((rc = wire_next(s, &st, s->deadline)) < 0)
+			goto out;
+		if (st->ns == NULL || strcmp(st->ns, XT_NS_SASL) != 0) {
+			rc = stream_error(s, "invalid-namespace", XT_EPROTO,
+			    "unexpected element during authentication");
+			goto out;
+		}
+		if (strcmp(st->name, "failure") == 0) {
+			c = st->children;
+			while (c != NULL && c->name == NULL)
+				c = c->next;
+			rc = fail(s, XT_EAUTH, "authentication failed: %s",
+			    c ? c->name : "not-authorized");
+			goto out;
+		}
+		if (in != NULL) {
+			xt_wipe(in, inlen);
+			free(in);
+			in = NULL;
+		}
+		if ((rc = sasl_payload(s, st, &in, &inlen)) < 0)
+			goto out;
+		if (strcmp(st->name, "success") == 0) {
+			rc = xt_sasl_finish(sasl, (char *)in, inlen, &s->err);
+			if (rc < 0)
+				s->dead = 1;	/* never trust that stream */
+			goto out;
+		}
+		if (strcmp(st->name, "challenge") != 0) {
+			rc = stream_error(s, "invalid-xml", XT_EPROTO,
+			    "unexpected SASL element");
+			goto out;
+		}
+		if ((rc = xt_sasl_step(sasl, (char *)in, inlen, &out, &outlen,
+		    &s->err)) < 0 ||
+		    (rc = sasl_send(s, "response", NULL, out, outlen)) < 0)
+			goto out;
+	}
+out:
+	xt_node_free(st);
+	for (i = 0; i < n; i++)
+		free((char *)offered[i]);
+	if (out != NULL) {
+		xt_wipe(out, outlen);
+		free(out);
+	}
+	if (in != NULL) {
+		xt_wipe(in, inlen);
+		free(in);
+	}
+	if (cbd != NULL) {
+		xt_wipe(cbd, cbn);
+		free(cbd);
+	}
+	xt_sasl_free(sasl);
+	if (rc == XT_EAUTH && s->err.msg[0] == '\0')
+		fail(s, rc, "authentication failed");
+	return rc;
+}
+
+static int
+bind_resource(struct xt_session *s)
+{
+	struct xt_node *iq, *b, *res = NULL, *j;
+	const char *r = s->o.resource;
+	char rbuf[64];
+	unsigned char rnd[4];
+	struct xt_jid bound;
+	int rc;
+
+	if (xt_node_child(s->features, "bind", XT_NS_BIND) == NULL)
+		return fail(s, XT_EPROTO, "server offers no resource binding");
+	if (r == NULL) {
+		gnutls_rnd(GNUTLS_RND_NONCE, rnd, sizeof(rnd));
+		snprintf(rbuf, sizeof(rbuf), "%s.%02x%02x%02x%02x",
+		    s->o.tool ? s->o.tool : "xmpp-tools", rnd[0], rnd[1], rnd[2],
+		    rnd[3]);
+		r = rbuf;
+	}
+	if ((iq = xt_node_new("iq", XT_NS_CLIENT)) == NULL ||
+	    xt_node_set_attr(iq, "type", "set") < 0 ||
+	    (b = xt_node_add_elem(iq, "bind", XT_NS_BIND)) == NULL ||
+	    (j = xt_node_add_elem(b, "resource", NULL)) == NULL ||
+	    xt_node_add_text(j, r, strlen(r)) < 0) {
+		xt_node_free(iq);
+		return fail(s, XT_ENOMEM, "out of memory");
+	}
+	rc = xt_session_iq(s, iq, &res, -1);
+	xt_node_free(iq);
+	if (rc < 0)
+		goto out;
+	if ((b = xt_node_child(res, "bind", XT_NS_BIND)) == NULL ||
+	    (j = xt_node_child(b, "jid", NULL)) == NULL ||
+	    (s->full = xt_node_text(j)) == NULL ||
+	    xt_jid_parse(s->full, &bound, NULL) < 0) {
+		rc = fail(s, XT_EPROTO, "server bound no valid jid");
+		goto out;
+	}
+	if (bound.resource == NULL || xt_jid_streq(s->full, s->bare, 1) != 1)
+		rc = fail(s, XT_EPROTO, "server bound a jid of another "
+		    "account: %s", s->full);
+	xt_jid_free(&bound);
+	if (rc < 0)
+		goto out;
+	/* RFC 3921 session establishment, only where still required. */
+	if ((b = xt_node_child(s->features, "session", XT_NS_SESSION)) !=
+	    NULL && xt_node_child(b, "optional", NULL) == NULL) {
+		xt_node_free(res);
+		res = NULL;
+		if ((iq = xt_node_new("iq", XT_NS_CLIENT)) == NULL ||
+		    xt_node_set_attr(iq, "type", "set") < 0 ||
+		    xt_node_add_elem(iq, "session", XT_NS_SESSION) == NULL) {
+			xt_node_free(iq);
+			return fail(s, XT_ENOMEM, "out of memory");
+		}
+		rc = xt_session_iq(s, iq, NULL, -1);
+		xt_node_free(iq);
+	}
+out:
+	xt_node_free(res);
+	return rc;
+}
+
+/* Connect to one of the server's addresses; sets s->fd, *direct. */
+static int
+connect_any(struct xt_session *s, int *direct)
+{
+	struct xt_srv *list = NULL;
+	size_t n = 0, i;
+	char *host = NULL;
+	unsigned port;
+	int rc;
+
+	if (s->o.server != NULL) {
+		if (xt_net_hostport(s->o.server, &host, &port) < 0)
+			return fail(s, XT_EINVAL, "%s: not host[:port]",
+			    s->o.server);
+		*direct = s->o.direct_tls;
+		rc = xt_net_connect(host, port ? port : *direct ? 5223 : 5222,
+		    s->deadline, &s->fd, &s->err);
+		free(host);
+		return rc;
+	}
+	if ((rc = xt_net_resolve(s->jid.domain, &list, &n, &s->err)) < 0)
+		return rc;
+	rc = XT_ENET;
+	for (i = 0; i < n; i++) {
+		if (s->o.direct_tls && !list[i].direct_tls)
+			continue;
+		rc = xt_net_connect(list[i].host, list[i].port, s->deadline,
+		    &s->fd, &s->err);
+		if (rc == XT_OK) {
+			*direct = list[i].direct_tls;
+			break;
+		}
+		if (rc == XT_ETIMEOUT)
+			break;
+	}
+	if (rc == XT_ENET && s->err.msg[0] == '\0')
+		fail(s, rc, "%s: no server to connect to", s->jid.domain);
+	xt_srv_free(list, n);
+	return rc;
+}
+
+int
+xt_session_connect(struct xt_session *s)
+{
+	int rc, direct = 0;
+
+	if (s->o.jid == NULL)
+		return fail(s, XT_EINVAL, "no account");
+	if ((rc = xt_jid_parse(s->o.jid, &s->jid, &s->err)) < 0)
+		return rc;
+	if (s->jid.local == NULL || s->jid.resource != NULL)
+		return fail(s, XT_EINVAL, "%s: the account must be a bare "
+		    "jid user@domain", s->o.jid);
+	if ((s->bare = xt_jid_bare(&s->jid)) == NULL)
+		return fail(s, XT_ENOMEM, "out of memory");
+	if ((rc = connect_any(s, &direct)) < 0)
+		return rc;
+	if (direct && (rc = tls_start(s, 1)) < 0)
+		return rc;
+	if ((rc = stream_open(s)) < 0)
+		return rc;
+	if (!direct && ((rc = starttls(s)) < 0 || (rc = stream_open(s)) < 0))
+		return rc;
+	if ((rc = sasl_login(s)) < 0)
+		return rc;
+	if ((rc = stream_open(s)) < 0)
+		return rc;
+	return bind_resource(s);
+}
+
+void
+xt_session_free(struct xt_session *s)
+{
+	static const char close_tag[] = "</stream:stream>";
+	struct xt_node *st;
+	int64_t d;
+
+	if (s == NULL)
+		return;
+	if (s->open && !s->dead) {
+		debug(s, '>', close_tag, sizeof(close_tag) - 1);
+		if (raw_write(s, close_tag, sizeof(close_tag) - 1) == XT_OK) {
+			/* Let the server finish what we sent; bounded. */
+			d = xt_now_ms() + 2000;
+			if (s->deadline >= 0 && s->deadline < d)
+				d = s->deadline;
+			while (wire_next(s, &st, d) == XT_OK)
+				xt_node_free(st);
+		}
+	}
+	while ((st = queue_pop(s)) != NULL)
+		xt_node_free(st);
+	xt_tls_free(s->tls);
+	if (s->fd >= 0)
+		close(s->fd);
+	xt_parser_free(s->parser);
+	xt_node_free(s->features);
+	xt_jid_free(&s->jid);
+	free(s->bare);
+	free(s->full);
+	free((char *)s->o.jid);
+	free((char *)s->o.resource);
+	free((char *)s->o.server);
+	free((char *)s->o.cafile);
+	free((char *)s->o.pin);
+	free((char *)s->o.mechanisms);
+	free((char *)s->o.tool);
+	if (s->password != NULL) {
+		xt_wipe(s->password, strlen(s->password));
+		gcry_free(s->password);
+	}
+	free(s);
+}

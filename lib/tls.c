@@ -1,0 +1,439 @@
+/*
+ * tls.c: a GnuTLS client that always verifies (SECURITY.md 3, RFC 6120
+ * 13.7.2, RFC 6125 6): the JID domain is the reference identity, checked as
+ * DNS-ID by GnuTLS and, failing that, as XmppAddr or SRV-ID; key purpose TLS
+ * server; TLS 1.2 at least. A pin (SHA-256 of the SPKI) replaces the CA.
+ */
+#include <errno.h>
+#include <poll.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <gcrypt.h>
+#include <gnutls/gnutls.h>
+#include <gnutls/abstract.h>
+#include <gnutls/x509.h>
+#include <idn2.h>
+
+#include "xt.h"
+
+#define XT_PRIORITY	"NORMAL:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2"
+#define OID_XMPPADDR	"1.3.6.1.5.5.7.8.5"
+#define OID_SRVNAME	"1.3.6.1.5.5.7.8.7"
+
+struct xt_tls {
+	gnutls_session_t		 session;
+	gnutls_certificate_credentials_t cred;
+	int				 fd;
+	struct xt_tls_io		 io;
+	char				*domain;	/* A-label form */
+	char				*udomain;	/* as given */
+	unsigned char			 pin[32];
+	int				 pinned;
+	int				 up;		/* handshake done */
+	char				 why[XT_ERRLEN];
+};
+
+static ssize_t
+io_push(gnutls_transport_ptr_t p, const void *buf, size_t n)
+{
+	struct xt_tls *t = p;
+	ssize_t r = t->io.push(t->io.arg, buf, n);
+
+	if (r < 0)
+		gnutls_transport_set_errno(t->session, errno);
+	return r;
+}
+
+static ssize_t
+io_pull(gnutls_transport_ptr_t p, void *buf, size_t n)
+{
+	struct xt_tls *t = p;
+	ssize_t r = t->io.pull(t->io.arg, buf, n);
+
+	if (r < 0)
+		gnutls_transport_set_errno(t->session, errno);
+	return r;
+}
+
+/*
+ * Does an otherName SAN of the leaf name our domain? XmppAddr is a
+ * UTF8String JID equal to the domain; SRV-ID an IA5String
+ * "_xmpp-client.<domain>" (RFC 6120 13.7.1.2.1, RFC 6125 6.5.1).
+ */
+static int
+othername_match(gnutls_x509_crt_t crt, const char *adomain,
+    const char *udomain)
+{
+	char oid[128], val[1100];
+	size_t oidlen, vallen, dlen;
+	unsigned i;
+	int r;
+
+	for (i = 0;; i++) {
+		oidlen = sizeof(oid);
+		r = gnutls_x509_crt_get_subject_alt_othername_oid(crt, i, oid,
+		    &oidlen);
+		if (r == GNUTLS_E_REQUESTED_DATA_NOT_AVAILABLE)
+			return 0;
+		if (r != GNUTLS_SAN_OTHERNAME_XMPP && r != GNUTLS_SAN_OTHERNAME)
+			continue;
+		vallen = sizeof(val);
+		if (gnutls_x509_crt_get_subject_alt_name(crt, i, val, &vallen,
+		    NULL) < 0)
+			continue;
+		if (r == GNUTLS_SAN_OTHERNAME_XMPP) {
+			/* GnuTLS has already decoded the UTF8String. */
+			if (xt_jid_streq(val, udomain, 0) == 1)
+				return 1;
+			continue;
+		}
+		if (strcmp(oid, OID_SRVNAME) != 0 || vallen < 2 ||
+		    (unsigned char)val[0] != 0x16 ||
+		    (unsigned char)val[1] != vallen - 2)
+			continue;
+		dlen = strlen(adomain);
+		if (vallen - 2 == dlen + 13 &&
+		    strncasecmp(val + 2, "_xmpp-client.", 13) == 0 &&
+		    strncasecmp(val + 15, adomain, dlen) == 0)
+			return 1;
+	}
+}
+
+static int
+verify_pin(struct xt_tls *t)
+{
+	const gnutls_datum_t *certs;
+	gnutls_x509_crt_t crt = NULL;
+	gnutls_pubkey_t pub = NULL;
+	gnutls_datum_t spki = { NULL, 0 };
+	unsigned char digest[32];
+	unsigned n;
+	int ok = 0;
+
+	certs = gnutls_certificate_get_peers(t->session, &n);
+	if (certs == NULL || n == 0 || gnutls_x509_crt_init(&crt) < 0)
+		goto out;
+	if (gnutls_x509_crt_import(crt, &certs[0], GNUTLS_X509_FMT_DER) < 0 ||
+	    gnutls_pubkey_init(&pub) < 0 ||
+	    gnutls_pubkey_import_x509(pub, crt, 0) < 0 ||
+	    gnutls_pubkey_export2(pub, GNUTLS_X509_FMT_DER, &spki) < 0)
+		goto out;
+	gcry_md_hash_buffer(GCRY_MD_SHA256, digest, spki.data, spki.size);
+	ok = xt_ct_memcmp(digest, t->pin, sizeof(digest)) == 0;
+out:
+	if (!ok)
+		snprintf(t->why, sizeof(t->why),
+		    "the server key does not match the pin");
+	gnutls_free(spki.data);
+	gnutls_pubkey_deinit(pub);
+	if (crt != NULL)
+		gnutls_x509_crt_deinit(crt);
+	return ok;
+}
+
+static int
+verify_cb(gnutls_session_t session)
+{
+	struct xt_tls *t = gnutls_session_get_ptr(session);
+	gnutls_typed_vdata_st data[2];
+	const gnutls_datum_t *certs;
+	gnutls_x509_crt_t crt;
+	gnutls_datum_t out;
+	unsigned status, n;
+	int match = 0;
+
+	if (t->pinned)
+		return verify_pin(t) ? 0 : -1;
+	memset(data, 0, sizeof(data));
+	data[0].type = GNUTLS_DT_DNS_HOSTNAME;
+	data[0].data = (unsigned char *)t->domain;
+	data[1].type = GNUTLS_DT_KEY_PURPOSE_OID;
+	data[1].data = (unsigned char *)GNUTLS_KP_TLS_WWW_SERVER;
+	if (gnutls_certificate_verify_peers(session, data, 2, &status) < 0) {
+		snprintf(t->why, sizeof(t->why), "no certificate to verify");
+		return -1;
+	}
+	if (status == (GNUTLS_CERT_INVALID | GNUTLS_CERT_UNEXPECTED_OWNER)) {
+		/* The chain is good; the name may be an XMPP one. */
+		certs = gnutls_certificate_get_peers(session, &n);
+		if (certs != NULL && n > 0 && gnutls_x509_crt_init(&crt) >= 0) {
+			if (gnutls_x509_crt_import(crt, &certs[0],
+			    GNUTLS_X509_FMT_DER) >= 0)
+				match = othername_match(crt, t->domain,
+				    t->udomain);
+			gnutls_x509_crt_deinit(crt);
+		}
+		if (match)
+			return 0;
+	}
+	if (status == 0)
+		return 0;
+	if (gnutls_certificate_verification_status_print(status,
+	    GNUTLS_CRT_X509, &out, 0) >= 0) {
+		snprintf(t->why, sizeof(t->why), "certificate for %s: %s",
+		    t->udomain, out.data);
+		gnutls_free(out.data);
+	} else
+		snprintf(t->why, sizeof(t->why), "certificate for %s refused",
+		    t->udomain);
+	return -1;
+}
+
+static int
+parse_pin(struct xt_tls *t, const char *pin, struct xt_error *e)
+{
+	unsigned char *raw = NULL;
+	size_t n = 0;
+
+	if (strncmp(pin, "sha256:", 7) != 0 ||
+	    xt_b64_decode(pin + 7, strlen(pin + 7), &raw, &n) < 0 ||
+	    n != sizeof(t->pin)) {
+		free(raw);
+		return xt_error_set(e, XT_EINVAL,
+		    "pin must be sha256: and the base64 of 32 bytes");
+	}
+	memcpy(t->pin, raw, n);
+	free(raw);
+	t->pinned = 1;
+	return XT_OK;
+}
+
+int
+xt_tls_client(struct xt_tls **tp, const struct xt_tls_opts *o, int fd,
+    const struct xt_tls_io *io, struct xt_error *e)
+{
+	struct xt_tls *t;
+	gnutls_datum_t alpn;
+	int rc, r;
+
+	*tp = NULL;
+	if ((t = calloc(1, sizeof(*t))) == NULL)
+		return xt_error_set(e, XT_ENOMEM, "out of memory");
+	t->fd = fd;
+	if (io != NULL)
+		t->io = *io;
+	if ((t->udomain = strdup(o->domain)) == NULL) {
+		rc = xt_error_set(e, XT_ENOMEM, "out of memory");
+		goto fail;
+	}
+	if (idn2_to_ascii_8z(o->domain, &t->domain, IDN2_NFC_INPUT |
+	    IDN2_NONTRANSITIONAL) != IDN2_OK) {
+		rc = xt_error_set(e, XT_EINVAL, "%s: not a domain name",
+		    o->domain);
+		goto fail;
+	}
+	if (o->pin != NULL && (rc = parse_pin(t, o->pin, e)) < 0)
+		goto fail;
+	if (gnutls_certificate_allocate_credentials(&t->cred) < 0) {
+		rc = xt_error_set(e, XT_ENOMEM, "out of memory");
+		goto fail;
+	}
+	if (t->pinned)
+		r = 0;
+	else if (o->cafile != NULL)
+		r = gnutls_certificate_set_x509_trust_file(t->cred, o->cafile,
+		    GNUTLS_X509_FMT_PEM);
+	else
+		r = gnutls_certificate_set_x509_system_trust(t->cred);
+	if (r < 0 || (r == 0 && !t->pinned)) {
+		rc = xt_error_set(e, XT_ETLS, "%s: no trusted certificates%s%s",
+		    o->cafile ? o->cafile : "system trust store",
+		    r < 0 ? ": " : "", r < 0 ? gnutls_strerror(r) : "");
+		goto fail;
+	}
+	gnutls_certificate_set_verify_function(t->cred, verify_cb);
+	if ((r = gnutls_init(&t->session, GNUTLS_CLIENT)) < 0 ||
+	    (r = gnutls_priority_set_direct(t->session, XT_PRIORITY,
+	    NULL)) < 0 ||
+	    (r = gnutls_credentials_set(t->session, GNUTLS_CRD_CERTIFICATE,
+	    t->cred)) < 0 ||
+	    (r = gnutls_server_name_set(t->session, GNUTLS_NAME_DNS,
+	    t->domain, strlen(t->domain))) < 0) {
+		rc = xt_error_set(e, XT_ETLS, "tls setup: %s",
+		    gnutls_strerror(r));
+		goto fail;
+	}
+	if (o->alpn != NULL) {
+		alpn.data = (unsigned char *)o->alpn;
+		alpn.size = strlen(o->alpn);
+		gnutls_alpn_set_protocols(t->session, &alpn, 1, 0);
+	}
+	gnutls_session_set_ptr(t->session, t);
+	if (fd >= 0)
+		gnutls_transport_set_int(t->session, fd);
+	else {
+		gnutls_transport_set_ptr(t->session, t);
+		gnutls_transport_set_push_function(t->session, io_push);
+		gnutls_transport_set_pull_function(t->session, io_pull);
+	}
+	*tp = t;
+	return XT_OK;
+fail:
+	xt_tls_free(t);
+	return rc;
+}
+
+/* Wait until the socket is ready in the direction GnuTLS last wanted. */
+static int
+wait_fd(struct xt_tls *t, int64_t deadline)
+{
+	struct pollfd pfd;
+	int r;
+
+	if (t->fd < 0)
+		return XT_OK;
+	pfd.fd = t->fd;
+	pfd.events = gnutls_record_get_direction(t->session) ? POLLOUT :
+	    POLLIN;
+	do
+		r = poll(&pfd, 1, xt_ms_left(deadline));
+	while (r < 0 && errno == EINTR);
+	if (r == 0)
+		return XT_ETIMEOUT;
+	return r < 0 ? XT_ENET : XT_OK;
+}
+
+int
+xt_tls_handshake(struct xt_tls *t, int64_t deadline, struct xt_error *e)
+{
+	int r, rc;
+
+	for (;;) {
+		r = gnutls_handshake(t->session);
+		if (r == GNUTLS_E_SUCCESS) {
+			t->up = 1;
+			return XT_OK;
+		}
+		if (r != GNUTLS_E_AGAIN && r != GNUTLS_E_INTERRUPTED &&
+		    gnutls_error_is_fatal(r))
+			break;
+		if ((rc = wait_fd(t, deadline)) < 0)
+			return xt_error_set(e, rc, "tls handshake with %s: %s",
+			    t->udomain, rc == XT_ETIMEOUT ? "timed out" :
+			    strerror(errno));
+	}
+	if (t->why[0] != '\0')
+		return xt_error_set(e, XT_ETLS, "tls: %s", t->why);
+	return xt_error_set(e, XT_ETLS, "tls handshake with %s: %s",
+	    t->udomain, gnutls_strerror(r));
+}
+
+ssize_t
+xt_tls_read(struct xt_tls *t, void *buf, size_t n, int64_t deadline,
+    struct xt_error *e)
+{
+	ssize_t r;
+	int rc;
+
+	for (;;) {
+		r = gnutls_record_recv(t->session, buf, n);
+		if (r >= 0)
+			return r;
+		if (r == GNUTLS_E_AGAIN || r == GNUTLS_E_INTERRUPTED) {
+			if ((rc = wait_fd(t, deadline)) < 0)
+				return rc == XT_ETIMEOUT ? rc :
+				    xt_error_set(e, rc, "tls read: %s",
+				    strerror(errno));
+			continue;
+		}
+		if (r == GNUTLS_E_REHANDSHAKE || !gnutls_error_is_fatal(r))
+			continue;
+		return xt_error_set(e, XT_ENET, "tls read: %s",
+		    gnutls_strerror(r));
+	}
+}
+
+int
+xt_tls_write(struct xt_tls *t, const void *buf, size_t n, int64_t deadline,
+    struct xt_error *e)
+{
+	const char *p = buf;
+	ssize_t r;
+	int rc;
+
+	while (n > 0) {
+		r = gnutls_record_send(t->session, p, n);
+		if (r == GNUTLS_E_AGAIN || r == GNUTLS_E_INTERRUPTED) {
+			if ((rc = wait_fd(t, deadline)) < 0)
+				return xt_error_set(e, rc, "tls write: %s",
+				    rc == XT_ETIMEOUT ? "timed out" :
+				    strerror(errno));
+			continue;
+		}
+		if (r < 0)
+			return xt_error_set(e, XT_ENET, "tls write: %s",
+			    gnutls_strerror((int)r));
+		p += r;
+		n -= r;
+	}
+	return XT_OK;
+}
+
+int
+xt_tls_pending(struct xt_tls *t)
+{
+	return gnutls_record_check_pending(t->session) > 0;
+}
+
+int
+xt_tls_cbdata(struct xt_tls *t, const char *type, unsigned char **out,
+    size_t *outlen)
+{
+	gnutls_channel_binding_t cb;
+	gnutls_datum_t d;
+
+	*out = NULL;
+	*outlen = 0;
+	if (strcmp(type, "tls-unique") == 0) {
+		/* RFC 9266: never tls-unique under TLS 1.3. */
+		if (xt_tls_version(t) != 12)
+			return XT_ENOTFOUND;
+		cb = GNUTLS_CB_TLS_UNIQUE;
+	} else if (strcmp(type, "tls-exporter") == 0) {
+		cb = GNUTLS_CB_TLS_EXPORTER;
+	} else
+		return XT_ENOTFOUND;
+	if (gnutls_session_channel_binding(t->session, cb, &d) < 0)
+		return XT_ENOTFOUND;
+	if ((*out = malloc(d.size)) == NULL) {
+		gnutls_free(d.data);
+		return XT_ENOMEM;
+	}
+	memcpy(*out, d.data, d.size);
+	*outlen = d.size;
+	gnutls_free(d.data);
+	return XT_OK;
+}
+
+int
+xt_tls_version(struct xt_tls *t)
+{
+	switch (gnutls_protocol_get_version(t->session)) {
+	case GNUTLS_TLS1_3:
+		return 13;
+	case GNUTLS_TLS1_2:
+		return 12;
+	default:
+		return 0;
+	}
+}
+
+void
+xt_tls_free(struct xt_tls *t)
+{
+	if (t == NULL)
+		return;
+	if (t->session != NULL) {
+		/* One try at close_notify: a vanished peer must not hold us. */
+		if (t->up && t->fd >= 0)
+			gnutls_bye(t->session, GNUTLS_SHUT_WR);
+		gnutls_deinit(t->session);
+	}
+	if (t->cred != NULL)
+		gnutls_certificate_free_credentials(t->cred);
+	free(t->domain);
+	free(t->udomain);
+	xt_wipe(t->pin, sizeof(t->pin));
+	free(t);
+}

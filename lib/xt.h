@@ -1,0 +1,519 @@
+/*
+ * xt.h: the one public header of libxt, the xmpp-tools library.
+ *
+ * Conventions for every module:
+ * - A function that can fail returns XT_OK (0) or a negative XT_E* code.
+ * - Where a failure deserves words, the function takes a struct xt_error *
+ *   (which may be NULL) and fills it with the code and a one-line message
+ *   in lowercase without a full stop, naming files and elements, never the
+ *   bytes of a secret. Objects that live long (a session) keep their own.
+ * - The library never prints, never exits and never aborts on bad input.
+ * - Strings are NUL-terminated UTF-8; "owned" means the caller frees.
+ */
+#ifndef XT_H
+#define XT_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+/* ---------------------------------------------------------------- err */
+
+enum {
+	XT_OK = 0,
+	XT_ENOMEM = -1,		/* out of memory */
+	XT_EINVAL = -2,		/* malformed input or bad usage */
+	XT_ETOOBIG = -3,	/* input over a limit */
+	XT_ESYS = -4,		/* a system call failed (errno kept in msg) */
+	XT_ECRYPTO = -5,	/* a crypto library call failed */
+	XT_EBADSIG = -6,	/* signature, MAC or fingerprint invalid */
+	XT_ETLS = -7,		/* TLS handshake or certificate verification */
+	XT_EAUTH = -8,		/* authentication failed */
+	XT_ESTANZA = -9,	/* the server or peer answered with an error */
+	XT_ETIMEOUT = -10,	/* a deadline passed */
+	XT_ENET = -11,		/* DNS, connect, read or write failed */
+	XT_EPROTO = -12,	/* the peer broke the protocol (stream error,
+				   restricted XML, unexpected element) */
+	XT_ENOTFOUND = -13,	/* a negative result: nothing found */
+	XT_ECLOSED = -14,	/* the stream was closed by the peer */
+	XT_EPERM = -15,		/* a file's permissions are unsafe */
+	XT_EEXIST = -16		/* refusing to overwrite */
+};
+
+#define XT_ERRLEN 256
+
+struct xt_error {
+	int	code;
+	char	msg[XT_ERRLEN];
+};
+
+/* Fill e (if not NULL) with code and a printf-style message; returns code. */
+int		 xt_error_set(struct xt_error *e, int code, const char *fmt, ...)
+		    __attribute__((format(printf, 3, 4)));
+/* A short description of a code ("authentication failed"). */
+const char	*xt_strerror(int code);
+/*
+ * The one mapping from codes to the exit statuses of DESIGN.md section 2:
+ * 0 ok, 1 negative result, 2 usage/malformed input, 3 network/DNS/TLS,
+ * 4 authentication, 5 stanza error, 6 timeout.
+ */
+int		 xt_exit_status(int code);
+
+/* Wipe n bytes in a way the compiler may not elide. */
+void		 xt_wipe(void *p, size_t n);
+/* Compare n bytes in time independent of their contents: 0 if equal. */
+int		 xt_ct_memcmp(const void *a, const void *b, size_t n);
+/*
+ * Free a NUL-terminated secret string after wiping it, whether it came from
+ * malloc or from libgcrypt secure memory. NULL is fine.
+ */
+void		 xt_free_secret(char *s);
+
+/* base64 (RFC 4648, no line breaks) through GnuTLS; *out owned, NUL-terminated. */
+int		 xt_b64_encode(const void *in, size_t n, char **out);
+/* Decodes base64 (whitespace not allowed); *out owned, *outlen its size. */
+int		 xt_b64_decode(const char *in, size_t n, unsigned char **out,
+		    size_t *outlen);
+
+/* Is buf valid UTF-8 (RFC 3629: no overlongs, surrogates, > U+10FFFF)? 1/0 */
+int		 xt_utf8_valid(const char *buf, size_t n);
+
+/* ---------------------------------------------------------------- time */
+
+/* Milliseconds of CLOCK_MONOTONIC. */
+int64_t		 xt_now_ms(void);
+/*
+ * Milliseconds left until deadline (a xt_now_ms() value), 0 if passed;
+ * deadline < 0 means none, and then returns -1 (wait forever, as poll(2)).
+ */
+int		 xt_ms_left(int64_t deadline);
+/* Format t (seconds since the epoch) as XEP-0082 DateTime "…Z" into buf[21+]. */
+int		 xt_time_format(int64_t t, char *buf, size_t len);
+/*
+ * Parse an XEP-0082 DateTime or Date into seconds since the epoch.
+ * Fractions are dropped; a time without zone is read as UTC (DESIGN.md 3).
+ */
+int		 xt_time_parse(const char *s, int64_t *t);
+
+/* ---------------------------------------------------------------- xml */
+
+/* An element (name != NULL) or a text node (name == NULL, text set). */
+struct xt_node {
+	char		*name;		/* local name */
+	char		*ns;		/* namespace URI, NULL if none */
+	char		**attrs;	/* NULL-terminated list: name, value,
+					   ...; "xml:lang" keeps its prefix */
+	char		*text;		/* text node: its character data */
+	struct xt_node	*parent;
+	struct xt_node	*children;	/* first child */
+	struct xt_node	*last;		/* last child */
+	struct xt_node	*next;		/* next sibling */
+};
+
+/* New element with name and namespace (ns may be NULL: inherit). */
+struct xt_node	*xt_node_new(const char *name, const char *ns);
+/* Free a node and everything below it. NULL is fine. */
+void		 xt_node_free(struct xt_node *n);
+/* Set (or replace) an attribute; returns XT_OK or XT_ENOMEM. */
+int		 xt_node_set_attr(struct xt_node *n, const char *name,
+		    const char *value);
+/* An attribute's value, or NULL. */
+const char	*xt_node_attr(const struct xt_node *n, const char *name);
+/* Append child (taking ownership) and return it; NULL child gives NULL. */
+struct xt_node	*xt_node_add(struct xt_node *parent, struct xt_node *child);
+/* Append a new child element; returns it or NULL on ENOMEM. */
+struct xt_node	*xt_node_add_elem(struct xt_node *parent, const char *name,
+		    const char *ns);
+/* Append text (copied); returns XT_OK or XT_ENOMEM. */
+int		 xt_node_add_text(struct xt_node *parent, const char *text,
+		    size_t len);
+/* First child element with that name and namespace (either may be NULL: any). */
+struct xt_node	*xt_node_child(const struct xt_node *n, const char *name,
+		    const char *ns);
+/* Next sibling element after c with that name and namespace (NULL: any). */
+struct xt_node	*xt_node_next(const struct xt_node *c, const char *name,
+		    const char *ns);
+/* All character data directly below n, concatenated; owned, "" if none. */
+char		*xt_node_text(const struct xt_node *n);
+/* Deep copy; NULL on ENOMEM. */
+struct xt_node	*xt_node_copy(const struct xt_node *n);
+
+/*
+ * Serialize n to an owned NUL-terminated string. parent_ns is the default
+ * namespace in scope where n will be written ("jabber:client" for a stanza,
+ * NULL for a document): an xmlns attribute is written only where an
+ * element's namespace differs from the one in scope. Text and attribute
+ * values are escaped (& < > " ' and, in attributes, tab/CR/LF as references).
+ */
+int		 xt_xml_serialize(const struct xt_node *n, const char *parent_ns,
+		    char **out, size_t *outlen);
+
+struct xt_xml_limits {
+	size_t	max_stanza;	/* bytes of one depth-1 element, from its
+				   '<' to the end of its end tag (default
+				   262144) */
+	int	max_depth;	/* element nesting below the stream root,
+				   the stanza itself being 1 (default 32) */
+	int	max_attrs;	/* attributes on one element (default 64) */
+	size_t	max_total;	/* bytes fed over the parser's life, 0 for
+				   no cap (one-shot tools set one) */
+};
+
+enum xt_parse_mode {
+	XT_PARSE_STREAM,	/* an XMPP stream: <stream:stream> root */
+	XT_PARSE_FRAGMENT	/* a sequence of elements, as if inside a
+				   root whose default namespace is the ns
+				   given to xt_parser_new */
+};
+
+struct xt_parser;
+
+/*
+ * A restricted-XML push parser (RFC 6120 section 11, SECURITY.md 2) that
+ * yields depth-1 elements. limits may be NULL for the defaults. In fragment
+ * mode, ns is the default namespace of the implied root (may be NULL).
+ */
+struct xt_parser *xt_parser_new(enum xt_parse_mode mode, const char *ns,
+		    const struct xt_xml_limits *limits);
+void		 xt_parser_free(struct xt_parser *p);
+/*
+ * Feed n bytes. Returns XT_OK, or XT_EPROTO / XT_ETOOBIG with e filled
+ * (the message names the stream error condition: restricted-xml,
+ * not-well-formed, policy-violation, unsupported-encoding, invalid-namespace).
+ * After a failure the parser accepts nothing more.
+ */
+int		 xt_parser_feed(struct xt_parser *p, const char *buf, size_t n,
+		    struct xt_error *e);
+/* In fragment mode: the input has ended; a still-open element is an error. */
+int		 xt_parser_finish(struct xt_parser *p, struct xt_error *e);
+/* The next complete depth-1 element, in order, owned by the caller; or NULL. */
+struct xt_node	*xt_parser_next(struct xt_parser *p);
+/* Stream mode: the stream header (root element, no children) once seen. */
+const struct xt_node *xt_parser_header(const struct xt_parser *p);
+/* Stream mode: has the peer closed the stream (</stream:stream>)? */
+int		 xt_parser_closed(const struct xt_parser *p);
+/*
+ * Bytes fed after the end of the last complete depth-1 element (or of the
+ * header if none came after it): used to refuse data pipelined after
+ * <proceed/>.
+ */
+size_t		 xt_parser_pending(const struct xt_parser *p);
+
+/* ---------------------------------------------------------------- jid */
+
+#define XT_JID_PARTMAX 1023
+
+struct xt_jid {
+	char	*local;		/* NULL if absent */
+	char	*domain;
+	char	*resource;	/* NULL if absent */
+};
+
+/*
+ * Parse and prepare a JID (RFC 7622; localpart Nodeprep, resourcepart
+ * Resourceprep with libidn stringprep, domain IDNA with libidn2, one
+ * trailing dot dropped, labels of 1..63 octets, each part 1..1023 octets).
+ * On failure, j is untouched and e says which part is wrong.
+ */
+int		 xt_jid_parse(const char *s, struct xt_jid *j, struct xt_error *e);
+void		 xt_jid_free(struct xt_jid *j);
+/* "local@domain" (or "domain"), owned. */
+char		*xt_jid_bare(const struct xt_jid *j);
+/* The full form with resource if present, owned. */
+char		*xt_jid_full(const struct xt_jid *j);
+/* 1 if the two prepared JIDs are equal (bare only when bare != 0). */
+int		 xt_jid_equal(const struct xt_jid *a, const struct xt_jid *b,
+		    int bare);
+/*
+ * Compare two JID strings after preparation; bare != 0 ignores resources.
+ * Returns 1 equal, 0 different, or a negative code if either is malformed.
+ */
+int		 xt_jid_streq(const char *a, const char *b, int bare);
+
+/* ---------------------------------------------------------------- net */
+
+struct xt_srv {
+	char		*host;
+	unsigned	 port;
+	int		 direct_tls;	/* from _xmpps-client */
+};
+
+/*
+ * The hosts to try for domain (PROTOCOLS.md 4.1): SRV _xmpps-client and
+ * _xmpp-client merged in RFC 2782 order; none found gives the domain on
+ * 5222. A "." target disables that service. *list owned (xt_srv_free).
+ */
+int		 xt_net_resolve(const char *domain, struct xt_srv **list,
+		    size_t *n, struct xt_error *e);
+void		 xt_srv_free(struct xt_srv *list, size_t n);
+/*
+ * Connect to host:port (any address family, each address in turn) before
+ * deadline (xt_now_ms() based, < 0 none). *fd is non-blocking, close-on-exec.
+ */
+int		 xt_net_connect(const char *host, unsigned port, int64_t deadline,
+		    int *fd, struct xt_error *e);
+/* Split "host[:port]" or "[v6]:port"; *host owned; port 0 if absent. */
+int		 xt_net_hostport(const char *s, char **host, unsigned *port);
+
+/* ---------------------------------------------------------------- tls */
+
+struct xt_tls;
+
+/* Who the client expects and how it decides trust (SECURITY.md 3). */
+struct xt_tls_opts {
+	const char	*domain;	/* reference identity: the JID domain */
+	const char	*cafile;	/* instead of the system store, or NULL */
+	const char	*pin;		/* "sha256:BASE64" of the server SPKI,
+					   replaces CA and name checks, or NULL */
+	const char	*alpn;		/* "xmpp-client" for direct TLS, or NULL */
+};
+
+/* Transport for TLS over something other than a socket (XTLS over IQs). */
+struct xt_tls_io {
+	void	*arg;
+	ssize_t	(*push)(void *arg, const void *buf, size_t n);
+	ssize_t	(*pull)(void *arg, void *buf, size_t n);	/* -1 + EAGAIN */
+};
+
+/*
+ * A TLS 1.2+ client over fd (non-blocking socket) or, if fd < 0, over io.
+ * Trust material is loaded here: cafile, else the system store, nothing
+ * with a pin. The handshake runs in xt_tls_handshake.
+ */
+int		 xt_tls_client(struct xt_tls **tp, const struct xt_tls_opts *o,
+		    int fd, const struct xt_tls_io *io, struct xt_error *e);
+/* Handshake and verify before deadline; XT_ETLS with the reason on failure. */
+int		 xt_tls_handshake(struct xt_tls *t, int64_t deadline,
+		    struct xt_error *e);
+/*
+ * Read up to n bytes. Returns the count, 0 at a clean close, XT_ETIMEOUT
+ * if nothing arrived before deadline, or another negative code.
+ */
+ssize_t		 xt_tls_read(struct xt_tls *t, void *buf, size_t n,
+		    int64_t deadline, struct xt_error *e);
+/* Write all n bytes before deadline. */
+int		 xt_tls_write(struct xt_tls *t, const void *buf, size_t n,
+		    int64_t deadline, struct xt_error *e);
+/* 1 if decrypted bytes are waiting (so poll(2) on the fd would lie). */
+int		 xt_tls_pending(struct xt_tls *t);
+/*
+ * Channel binding data (RFC 5929 tls-unique, RFC 9266 tls-exporter):
+ * type "tls-unique" or "tls-exporter". XT_ENOTFOUND if this session
+ * cannot produce that type. *out owned.
+ */
+int		 xt_tls_cbdata(struct xt_tls *t, const char *type,
+		    unsigned char **out, size_t *outlen);
+/* 13 for TLS 1.3, 12 for TLS 1.2. */
+int		 xt_tls_version(struct xt_tls *t);
+/* Send close_notify (best effort) and free. NULL is fine. */
+void		 xt_tls_free(struct xt_tls *t);
+
+/* ---------------------------------------------------------------- sasl */
+
+enum xt_sasl_mech {
+	XT_SASL_NONE = 0,
+	XT_SASL_SCRAM_SHA256_PLUS,
+	XT_SASL_SCRAM_SHA1_PLUS,
+	XT_SASL_SCRAM_SHA256,
+	XT_SASL_SCRAM_SHA1,
+	XT_SASL_PLAIN
+};
+
+const char	*xt_sasl_mech_name(enum xt_sasl_mech m);
+enum xt_sasl_mech xt_sasl_mech_byname(const char *name);
+
+/*
+ * Choose the best mechanism both sides have (DESIGN.md 2 order):
+ * offered are the server's mechanism names (n of them); allowed, if not
+ * NULL, is a comma-separated list the user permits; cbtype is the channel
+ * binding type this TLS session can produce (NULL for none). PLAIN only
+ * when plain_ok. Returns XT_SASL_NONE if nothing fits.
+ */
+enum xt_sasl_mech xt_sasl_choose(const char *const *offered, size_t n,
+		    const char *allowed, const char *cbtype, int plain_ok);
+
+struct xt_sasl;
+
+struct xt_sasl_opts {
+	enum xt_sasl_mech	 mech;
+	const char		*user;		/* authcid: the JID localpart */
+	const char		*password;	/* copied into secure memory */
+	const char		*authzid;	/* or NULL */
+	const char		*cbtype;	/* for -PLUS: the type used */
+	const unsigned char	*cbdata;	/* for -PLUS */
+	size_t			 cblen;
+	int			 server_plus;	/* server offered any -PLUS */
+	int			 client_cb;	/* we could bind had it been
+						   offered (gs2 'y' flag) */
+	const char		*nonce;		/* for tests; NULL: random */
+};
+
+int		 xt_sasl_new(struct xt_sasl **sp, const struct xt_sasl_opts *o,
+		    struct xt_error *e);
+/* Wipes every secret and frees. NULL is fine. */
+void		 xt_sasl_free(struct xt_sasl *s);
+/* The initial response (raw, not base64); *out owned, wipe after use. */
+int		 xt_sasl_initial(struct xt_sasl *s, char **out, size_t *outlen,
+		    struct xt_error *e);
+/* Answer a challenge (raw); XT_EAUTH if it is malformed or not expected. */
+int		 xt_sasl_step(struct xt_sasl *s, const char *in, size_t inlen,
+		    char **out, size_t *outlen, struct xt_error *e);
+/*
+ * Check the additional data of <success/> (raw): for SCRAM the server
+ * signature v=... must match, compared in constant time; XT_EAUTH if not.
+ */
+int		 xt_sasl_finish(struct xt_sasl *s, const char *in, size_t inlen,
+		    struct xt_error *e);
+/* Has xt_sasl_finish verified the server? (always 1 for PLAIN after it) */
+int		 xt_sasl_done(const struct xt_sasl *s);
+
+/* ---------------------------------------------------------------- session */
+
+#define XT_NS_CLIENT	"jabber:client"
+#define XT_NS_STREAM	"http://etherx.jabber.org/streams"
+#define XT_NS_TLS	"urn:ietf:params:xml:ns:xmpp-tls"
+#define XT_NS_SASL	"urn:ietf:params:xml:ns:xmpp-sasl"
+#define XT_NS_BIND	"urn:ietf:params:xml:ns:xmpp-bind"
+#define XT_NS_SESSION	"urn:ietf:params:xml:ns:xmpp-session"
+#define XT_NS_STANZAS	"urn:ietf:params:xml:ns:xmpp-stanzas"
+#define XT_NS_STREAMS	"urn:ietf:params:xml:ns:xmpp-streams"
+#define XT_NS_PING	"urn:xmpp:ping"
+#define XT_NS_DELAY	"urn:xmpp:delay"
+#define XT_NS_SASLCB	"urn:xmpp:sasl-cb:0"
+
+/* --debug sink: dir is '<' (received) or '>' (sent); text is redacted. */
+typedef void	(*xt_debug_fn)(void *arg, char dir, const char *text,
+		    size_t len);
+
+struct xt_session_opts {
+	const char	*jid;		/* account, bare JID */
+	const char	*password;	/* copied into secure memory, wiped */
+	const char	*resource;	/* NULL: tool, '.', 8 random hex */
+	const char	*tool;		/* the tool's name, for the resource */
+	const char	*server;	/* "host[:port]" or NULL for DNS */
+	int		 direct_tls;	/* with server: TLS first (XEP-0368) */
+	const char	*cafile;
+	const char	*pin;
+	const char	*mechanisms;	/* allowed SASL mechanisms or NULL */
+	int		 timeout_ms;	/* bound for connect+login, <= 0 none */
+	struct xt_xml_limits limits;	/* zeros: defaults */
+	xt_debug_fn	 debug;
+	void		*debug_arg;
+};
+
+struct xt_session;
+
+/* A new unconnected session; NULL on ENOMEM. */
+struct xt_session *xt_session_new(const struct xt_session_opts *o);
+/*
+ * Connect, secure (STARTTLS or direct TLS, always verified), authenticate
+ * (SASL, server signature checked), restart, bind. Nothing with a credential
+ * is sent before the TLS handshake verified.
+ */
+int		 xt_session_connect(struct xt_session *s);
+/* The message for the last failure. */
+const char	*xt_session_errmsg(const struct xt_session *s);
+/* The bound full JID (NULL before connect). */
+const char	*xt_session_jid(const struct xt_session *s);
+/* The SASL mechanism used (NULL before). */
+const char	*xt_session_mech(const struct xt_session *s);
+/* Serialize and send a stanza (which stays the caller's). */
+int		 xt_session_send(struct xt_session *s, const struct xt_node *st);
+/*
+ * The next stanza (queued first, then from the wire), owned by the caller.
+ * timeout_ms: 0 only what is already here, < 0 no limit (but the session's
+ * overall deadline, if set, still applies). XT_ETIMEOUT when none came;
+ * XT_ECLOSED when the server closed the stream; XT_EPROTO on a stream error.
+ */
+int		 xt_session_recv(struct xt_session *s, struct xt_node **st,
+		    int timeout_ms);
+/*
+ * Send an IQ (get/set; an id is assigned if it has none) and wait for its
+ * answer: only an iq result/error with that id, coming from the address it
+ * was sent to (no 'to': our server or own bare JID). Other stanzas are
+ * queued for xt_session_recv. A type='error' answer gives XT_ESTANZA with the
+ * condition in the message; *result (may be NULL) gets the answer, owned.
+ */
+int		 xt_session_iq(struct xt_session *s, struct xt_node *iq,
+		    struct xt_node **result, int timeout_ms);
+/* A fresh stanza id (owned). */
+char		*xt_session_id(struct xt_session *s);
+/* Set or extend the deadline for everything that follows; <= 0 none. */
+void		 xt_session_set_timeout(struct xt_session *s, int timeout_ms);
+/* Close the stream cleanly (waits briefly for the server) and free. */
+void		 xt_session_free(struct xt_session *s);
+
+/*
+ * For a stanza of type 'error': the defined condition ("service-unavailable")
+ * and the <text/> if any, as one owned string "condition: text".
+ */
+char		*xt_stanza_error(const struct xt_node *st);
+
+/* ---------------------------------------------------------------- config */
+
+/* The account and connection settings a tool hands to xt_session_new. */
+struct xt_config {
+	char	*jid;
+	char	*password_file;
+	char	*password_command;
+	char	*server;		/* host[:port] */
+	int	 direct_tls;
+	char	*cafile;
+	char	*pin;
+	char	*resource;
+	char	*mechanisms;
+	char	*password;		/* from ~/.sendxmpprc only; secure */
+	char	*path;			/* the file these came from, or NULL */
+};
+
+/*
+ * Load the config file: path, or if NULL $XDG_CONFIG_HOME/xmpp-tools/config
+ * (default ~/.config/...), which may be absent; then, if still no jid,
+ * ~/.sendxmpprc (username:, password:, jserver:, port:, eval_password:).
+ * Settings already in c (from options) are kept. Unknown keys are an error
+ * naming the file and line. A file holding a password must not be readable
+ * by group or others.
+ */
+int		 xt_config_load(struct xt_config *c, const char *path,
+		    struct xt_error *e);
+/*
+ * Set a setting by its config-file key (jid, password_file,
+ * password_command, server, direct_tls, cafile, pin, resource, mechanisms;
+ * '-' may stand for '_', so a tool passes its long option names). A value
+ * from an option replaces what was there; the file never replaces an option.
+ */
+int		 xt_config_set(struct xt_config *c, const char *key,
+		    const char *value, struct xt_error *e);
+/*
+ * Fill o from c and the password pw (which o borrows): the account, server,
+ * TLS trust, resource and mechanisms. Other fields of o are left as they are.
+ */
+void		 xt_config_session(const struct xt_config *c, const char *pw,
+		    struct xt_session_opts *o);
+/* The account: the option (if not NULL), else $XMPP_JID, else the config. */
+int		 xt_config_account(struct xt_config *c, const char *opt,
+		    struct xt_error *e);
+/*
+ * The password, in DESIGN.md order: password_file (refused when group or
+ * world readable), password_command (through /bin/sh, first line), the
+ * sendxmpprc password, $XMPP_PASSWORD, a prompt on /dev/tty with echo off.
+ * *pw in secure memory: release with xt_free_secret.
+ */
+int		 xt_config_password(const struct xt_config *c, char **pw,
+		    struct xt_error *e);
+/* Free what xt_config_load set (wiping the password). */
+void		 xt_config_clear(struct xt_config *c);
+/* Read a whole file of at most max bytes, refusing mode & 077 if private. */
+int		 xt_file_read(const char *path, size_t max, int private,
+		    char **out, size_t *outlen, struct xt_error *e);
+
+/* ---------------------------------------------------------------- init */
+
+/*
+ * Initialise GnuTLS, libgcrypt (with secure memory) and libxml2 once per
+ * process, and forbid core dumps (the process will hold secrets). Every
+ * tool calls it first.
+ */
+int		 xt_init(struct xt_error *e);
+
+#endif /* XT_H */

@@ -1,0 +1,375 @@
+#!/usr/bin/env python3
+"""A scripted fake XMPP server for the integration tests of xmpp-tools.
+
+It does what a real server must not: offers no STARTTLS, fails it, injects
+plaintext after <proceed/>, serves bad certificates or old TLS versions,
+or sends hostile XML.  Standard library only.
+
+    fakeserver.py --port P --mode MODE [--cert C --key K | --certdir D]
+                  [--log FILE] [--events FILE] [--ready FILE]
+
+It listens on 127.0.0.1:P (0: any free port) and serves every connection
+(each in its own thread) until it is killed.  --log gets everything
+received, appended as raw bytes: plaintext before TLS, decrypted bytes after
+the handshake (so a credential sent over a TLS session the client should have
+refused shows up).  --events gets one line per connection event ("N accept",
+"N sni xt.test", "N alpn xmpp-client", "N tls-ok TLSv1.3 CIPHER",
+"N tls-fail REASON", "N auth PLAIN", "N close").  --ready is written
+(the port number) once the socket listens.
+
+Modes (the server's stream header is always the one in HEADER below, sent
+only after the client's own header has been read):
+  silent             accept, read, never answer
+  nostarttls         features offer only SASL PLAIN, no <starttls/>
+  starttls-failure   offer STARTTLS, answer <starttls/> with <failure/> and close
+  inject             offer STARTTLS, answer with <proceed/> and a plaintext
+                     SASL <success/> in the same send, then TLS
+  tls[:NAME]         STARTTLS, then TLS with --cert/--key (default
+                     CERTDIR/NAME.crt and .key, NAME defaults to good)
+  directtls[:NAME]   the same with TLS from the first byte
+  tls10 tls11        STARTTLS, then a server speaking only TLS 1.0 / 1.1
+  tls12 tls13        the same for TLS 1.2 / 1.3 (controls)
+  badxml:KIND        hostile XML right after the stream header, then
+                     features offering STARTTLS (answered with <failure/>);
+                     KIND: comment pi doctype entity badutf8 deep huge
+                     stanzaerror
+After a TLS handshake the server reads the new stream header, offers SASL
+PLAIN only and answers any <auth/> with <failure><not-authorized/>, then
+closes: no client ever logs in here.
+"""
+
+import argparse
+import os
+import re
+import socket
+import ssl
+import sys
+import threading
+import warnings
+
+HEADER = (b"<?xml version='1.0'?><stream:stream xmlns='jabber:client' "
+          b"xmlns:stream='http://etherx.jabber.org/streams' from='xt.test' "
+          b"id='fake' version='1.0'>")
+NS_TLS = b"urn:ietf:params:xml:ns:xmpp-tls"
+NS_SASL = b"urn:ietf:params:xml:ns:xmpp-sasl"
+FEAT_STARTTLS = (b"<stream:features><starttls xmlns='" + NS_TLS +
+                 b"'><required/></starttls></stream:features>")
+FEAT_PLAIN = (b"<stream:features><mechanisms xmlns='" + NS_SASL +
+              b"'><mechanism>PLAIN</mechanism></mechanisms></stream:features>")
+PROCEED = b"<proceed xmlns='" + NS_TLS + b"'/>"
+TLS_FAILURE = b"<failure xmlns='" + NS_TLS + b"'/>"
+SASL_SUCCESS = b"<success xmlns='" + NS_SASL + b"'/>"
+SASL_FAILURE = (b"<failure xmlns='" + NS_SASL +
+                b"'><not-authorized/></failure>")
+END = b"</stream:stream>"
+
+# What the client sends, recognised loosely: this is a test double, not a
+# parser.  A stream header (any prefix), and a few complete elements.
+RE_HEADER = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?stream(?:\s[^>]*)?>")
+RE_STARTTLS = re.compile(rb"<starttls\b[^>]*?(?:/>|>.*?</starttls\s*>)", re.S)
+RE_AUTH = re.compile(rb"<auth\b([^>]*?)(?:/>|>(.*?)</auth\s*>)", re.S)
+RE_END = re.compile(rb"</(?:[A-Za-z_][\w.-]*:)?stream\s*>")
+RE_MECH = re.compile(rb"mechanism\s*=\s*['\"]([^'\"]*)['\"]")
+
+
+def hostile(kind):
+    """The hostile XML of badxml:KIND."""
+    msg = b"<message from='xt.test' to='alice@xt.test' type='chat'>"
+    if kind == "comment":
+        return b"<!-- a comment: restricted XML forbids it -->"
+    if kind == "pi":
+        return b"<?xt-pi a processing instruction?>"
+    if kind == "doctype":
+        return (b"<!DOCTYPE stream:stream [<!ENTITY xxe SYSTEM "
+                b"'file:///etc/passwd'><!ENTITY a 'aaaaaaaaaa'>"
+                b"<!ENTITY b '&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;'>"
+                b"<!ENTITY c '&b;&b;&b;&b;&b;&b;&b;&b;&b;&b;'>]>")
+    if kind == "entity":
+        return msg + b"<body>&xxe;&c;</body></message>"
+    if kind == "badutf8":
+        # overlong '/', a UTF-16 surrogate, bytes never valid in UTF-8
+        return msg + b"<body>\xc0\xaf \xed\xa0\x80 \xff\xfe</body></message>"
+    if kind == "deep":
+        return msg + b"<a>" * 10000 + b"</a>" * 10000 + b"</message>"
+    if kind == "huge":
+        return msg + b"<body>" + b"A" * (2 * 1024 * 1024) + b"</body></message>"
+    if kind == "stanzaerror":
+        return (b"<iq type='error' id='xt-1' from='xt.test'><error type='cancel'>"
+                b"<service-unavailable xmlns='urn:ietf:params:xml:ns:xmpp-stanzas'/>"
+                b"</error></iq>")
+    raise ValueError("unknown badxml kind: " + kind)
+
+
+class Closed(Exception):
+    """The client closed the connection."""
+
+
+class Server:
+    def __init__(self, args):
+        self.args = args
+        self.lock = threading.Lock()
+        self.count = 0
+        self.tls_local = threading.local()
+        self.mode, _, self.arg = args.mode.partition(":")
+        if self.mode == "badxml":
+            hostile(self.arg)  # fail now on an unknown kind
+        elif self.mode not in ("silent", "nostarttls", "starttls-failure",
+                               "inject", "tls", "directtls", "tls10",
+                               "tls11", "tls12", "tls13"):
+            raise ValueError("unknown mode: " + args.mode)
+        self.ctx = None
+        if self.mode in ("inject", "tls", "directtls", "tls10", "tls11",
+                         "tls12", "tls13"):
+            self.ctx = self.make_context()
+
+    def make_context(self):
+        cert, key = self.args.cert, self.args.key
+        if not cert:
+            if not self.args.certdir:
+                raise ValueError("mode %s needs --cert/--key or --certdir"
+                                 % self.args.mode)
+            name = self.arg or "good"
+            cert = os.path.join(self.args.certdir, name + ".crt")
+            key = os.path.join(self.args.certdir, name + ".key")
+        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        versions = {"tls10": ssl.TLSVersion.TLSv1,
+                    "tls11": ssl.TLSVersion.TLSv1_1,
+                    "tls12": ssl.TLSVersion.TLSv1_2,
+                    "tls13": ssl.TLSVersion.TLSv1_3}
+        if self.mode in versions:
+            v = versions[self.mode]
+            if v < ssl.TLSVersion.TLSv1_2:
+                # OpenSSL 3 refuses TLS < 1.2 at the default security level.
+                ctx.set_ciphers("DEFAULT:@SECLEVEL=0")
+                ctx.options &= ~(ssl.OP_NO_TLSv1 | ssl.OP_NO_TLSv1_1)
+            ctx.minimum_version = v
+            ctx.maximum_version = v
+        ctx.load_cert_chain(cert, key or None)
+        ctx.set_alpn_protocols(["xmpp-client"])
+
+        def sni(_sock, name, _ctx):
+            # runs in the handshaking thread
+            self.tls_local.sni = name
+        ctx.sni_callback = sni
+        return ctx
+
+    def log(self, data):
+        if self.args.log and data:
+            with self.lock, open(self.args.log, "ab") as f:
+                f.write(data)
+
+    def event(self, n, what):
+        if self.args.events:
+            with self.lock, open(self.args.events, "a") as f:
+                f.write("%s %s\n" % (n, what))
+
+    def serve(self):
+        ls = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        ls.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        ls.bind(("127.0.0.1", self.args.port))
+        ls.listen(16)
+        if self.args.ready:
+            tmp = self.args.ready + ".tmp"
+            with open(tmp, "w") as f:
+                f.write("%d\n" % ls.getsockname()[1])
+            os.rename(tmp, self.args.ready)
+        while True:
+            sock, _ = ls.accept()
+            self.count += 1
+            t = threading.Thread(target=self.handle, args=(sock, self.count),
+                                 daemon=True)
+            t.start()
+
+    def handle(self, sock, n):
+        conn = Conn(self, sock, n)
+        self.event(n, "accept")
+        try:
+            conn.run()
+        except Closed:
+            pass
+        except (OSError, ValueError) as e:
+            self.event(n, "error %s" % (str(e).replace("\n", " ") or
+                                        type(e).__name__))
+        finally:
+            try:
+                conn.sock.close()
+            except OSError:
+                pass
+            self.event(n, "close")
+
+
+class Conn:
+    def __init__(self, server, sock, n):
+        self.server = server
+        self.sock = sock
+        self.n = n
+        self.buf = b""
+        sock.settimeout(server.args.timeout)
+
+    def event(self, what):
+        self.server.event(self.n, what)
+
+    def recv_more(self):
+        try:
+            data = self.sock.recv(65536)
+        except socket.timeout:
+            self.event("timeout")
+            raise Closed()
+        except ssl.SSLError as e:
+            self.event("tls-error %s" % e.reason)
+            raise Closed()
+        if not data:
+            raise Closed()
+        self.server.log(data)
+        self.buf += data
+
+    def wait_for(self, *patterns):
+        """Read until one of patterns matches; return (index, match) and
+        consume the buffer up to the end of the match."""
+        while True:
+            best = None
+            for i, p in enumerate(patterns):
+                m = p.search(self.buf)
+                if m and (best is None or m.start() < best[1].start()):
+                    best = (i, m)
+            if best:
+                self.buf = self.buf[best[1].end():]
+                return best
+            self.recv_more()
+
+    def send(self, data):
+        self.sock.sendall(data)
+
+    def drain(self):
+        """Log whatever else comes, until the client closes."""
+        while True:
+            self.buf = b""
+            self.recv_more()
+
+    def close_stream(self, data=b""):
+        """Send data and the end of the stream, half-close (plaintext only;
+        a TLS client closes itself) and log what else comes."""
+        self.send(data + END)
+        if not isinstance(self.sock, ssl.SSLSocket):
+            try:
+                self.sock.shutdown(socket.SHUT_WR)
+            except OSError:
+                pass
+        self.drain()
+
+    def start_tls(self):
+        self.buf = b""
+        ctx = self.server.ctx
+        self.server.tls_local.sni = None
+        try:
+            self.sock = ctx.wrap_socket(self.sock, server_side=True)
+        except (ssl.SSLError, OSError) as e:
+            reason = getattr(e, "reason", None) or str(e) or type(e).__name__
+            self.event("tls-fail %s" % str(reason).replace("\n", " "))
+            raise Closed()
+        name = self.server.tls_local.sni
+        self.event("sni %s" % (name if name else "-"))
+        self.event("alpn %s" % (self.sock.selected_alpn_protocol() or "-"))
+        cipher = self.sock.cipher()
+        self.event("tls-ok %s %s" % (self.sock.version(),
+                                     cipher[0] if cipher else "-"))
+
+    def read_header(self):
+        self.wait_for(RE_HEADER)
+
+    def sasl_plain(self):
+        """Offer PLAIN; answer <auth/> with failure, a stray <starttls/>
+        with failure, and close."""
+        self.send(HEADER + FEAT_PLAIN)
+        i, m = self.wait_for(RE_AUTH, RE_STARTTLS, RE_END)
+        if i == 0:
+            mech = RE_MECH.search(m.group(1))
+            self.event("auth %s" % (mech.group(1).decode("ascii", "replace")
+                                    if mech else "-"))
+            self.close_stream(SASL_FAILURE)
+        elif i == 1:
+            self.event("starttls")
+            self.close_stream(TLS_FAILURE)
+        else:
+            self.close_stream()
+
+    def after_tls(self):
+        self.read_header()
+        self.sasl_plain()
+
+    def starttls(self, answer, header=HEADER):
+        """Offer STARTTLS; on <starttls/> send answer and return True.  An
+        <auth/> or the end of the stream instead closes the stream."""
+        self.send(header + FEAT_STARTTLS)
+        i, m = self.wait_for(RE_STARTTLS, RE_AUTH, RE_END)
+        if i == 0:
+            self.event("starttls")
+            self.send(answer)
+            return True
+        if i == 1:
+            self.event("auth (before tls)")
+            self.close_stream(SASL_FAILURE)
+        else:
+            self.close_stream()
+        return False
+
+    def run(self):
+        mode = self.server.mode
+        if mode == "silent":
+            self.drain()
+        if mode == "directtls":
+            self.start_tls()
+            self.after_tls()
+            return
+        self.read_header()
+        if mode == "nostarttls":
+            self.sasl_plain()
+        elif mode == "starttls-failure":
+            if self.starttls(TLS_FAILURE + END):
+                self.sock.shutdown(socket.SHUT_WR)
+                self.drain()
+        elif mode == "inject":
+            # one send: the injected <success/> sits right behind <proceed/>
+            if self.starttls(PROCEED + SASL_SUCCESS):
+                self.start_tls()
+                self.after_tls()
+        elif mode in ("tls", "tls10", "tls11", "tls12", "tls13"):
+            if self.starttls(PROCEED):
+                self.start_tls()
+                self.after_tls()
+        elif mode == "badxml":
+            self.send(HEADER)
+            self.send(hostile(self.server.arg))
+            self.event("sent badxml:%s" % self.server.arg)
+            if self.starttls(TLS_FAILURE + END, header=b""):
+                self.drain()
+
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    p.add_argument("--port", type=int, required=True)
+    p.add_argument("--mode", required=True)
+    p.add_argument("--cert")
+    p.add_argument("--key")
+    p.add_argument("--certdir")
+    p.add_argument("--log")
+    p.add_argument("--events")
+    p.add_argument("--ready")
+    p.add_argument("--timeout", type=float, default=300,
+                   help="seconds a connection may stay idle")
+    args = p.parse_args()
+    warnings.simplefilter("ignore", DeprecationWarning)
+    try:
+        server = Server(args)
+    except (ValueError, OSError, ssl.SSLError) as e:
+        print("fakeserver: %s" % e, file=sys.stderr)
+        return 2
+    try:
+        server.serve()
+    except KeyboardInterrupt:
+        pass
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
