@@ -2,15 +2,16 @@
 # CFLAGS, CPPFLAGS and LDFLAGS stay the user's; the project's ride in XT_*.
 
 PREFIX	?= /usr/local
+BINDIR	?= $(PREFIX)/bin
 MANDIR	?= $(PREFIX)/share/man
 CC	?= cc
 CFLAGS	?= -O2 -g
+FUZZTIME ?= 60
 PKGS	= gnutls libgcrypt libxml-2.0 libidn libidn2
 
 XT_CFLAGS = -std=c11 -D_DEFAULT_SOURCE -Wall -Wextra -Wshadow \
 	-Wno-unused-parameter -Wstrict-prototypes -Wmissing-prototypes \
-	-fstack-protector-strong -D_FORTIFY_SOURCE=2 -Ilib \
-	$(shell pkg-config --cflags $(PKGS))
+	-fstack-protector-strong -Ilib $(shell pkg-config --cflags $(PKGS))
 XT_LIBS	= $(shell pkg-config --libs $(PKGS)) -lresolv
 
 TOOLS	= xmpp-send xmpp-recv
@@ -19,6 +20,12 @@ LIBOBJ	= $(LIBSRC:.c=.o)
 UNITSRC	= $(sort $(wildcard tests/unit/*.c))
 UNITS	= $(UNITSRC:.c=.test)
 BINS	= $(addprefix bin/,$(TOOLS))
+FUZZSRC	= $(sort $(wildcard tests/fuzz/*.c))
+FUZZERS	= $(patsubst tests/fuzz/%.c,tests/fuzz/bin/%,$(FUZZSRC))
+MAN1	= $(addprefix man/,$(addsuffix .1,$(TOOLS)))
+MANALL	= $(MAN1) man/xmpp-tools.7 man/xmpp-tools.conf.5
+TESTS	= $(UNITS) $(sort $(wildcard tests/cmd/*.test)) \
+	$(sort $(wildcard tests/integration/*.test))
 
 all: $(BINS)
 
@@ -31,13 +38,70 @@ lib/libxt.a: $(LIBOBJ)
 
 bin/%: cmd/%.c lib/libxt.a
 	@mkdir -p bin
-	$(CC) $(XT_CFLAGS) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $< lib/libxt.a $(XT_LIBS)
+	$(CC) $(XT_CFLAGS) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $< \
+	    lib/libxt.a $(XT_LIBS)
 
 tests/unit/%.test: tests/unit/%.c tests/unit/tap.h lib/libxt.a
-	$(CC) $(XT_CFLAGS) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $< lib/libxt.a $(XT_LIBS)
+	$(CC) $(XT_CFLAGS) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $< \
+	    lib/libxt.a $(XT_LIBS)
 
-units: $(UNITS)
+# Install what the build and the tests need (apt-get, once).
+deps:
+	@sh tests/deps.sh
 
-.PHONY: all units check clean
+check: deps all $(UNITS)
+	prove $(PROVEFLAGS) $(TESTS)
+
+# The main job on a throw-away local server.
+demo: deps all
+	@bash tests/demo.sh
+
+sanitize: deps
+	$(MAKE) clean
+	$(MAKE) check CC=clang CFLAGS="-O1 -g -fsanitize=address,undefined \
+	    -fno-omit-frame-pointer -fno-sanitize-recover=all" \
+	    LDFLAGS="-fsanitize=address,undefined"
+	$(MAKE) clean
+
+tests/fuzz/bin/%: tests/fuzz/%.c $(LIBSRC) lib/xt.h
+	@mkdir -p tests/fuzz/bin
+	clang -std=c11 -D_DEFAULT_SOURCE -g -O1 \
+	    -fsanitize=fuzzer,address,undefined -Ilib \
+	    $(shell pkg-config --cflags $(PKGS)) -o $@ $< $(LIBSRC) $(XT_LIBS)
+
+fuzzers: $(FUZZERS)
+
+# Each target for FUZZTIME seconds on a copy of its seed corpus.
+fuzz: deps $(FUZZERS)
+	@set -e; for f in $(FUZZERS); do \
+	    n=$$(basename $$f); \
+	    w=$$(mktemp -d); cp tests/fuzz/corpus/$$n/* $$w/ 2>/dev/null || :; \
+	    echo "fuzz: $$n for $(FUZZTIME) s"; \
+	    $$f -max_total_time=$(FUZZTIME) -print_final_stats=0 \
+	        -artifact_prefix=$$w/ $$w >$$w.log 2>&1 || \
+	        { tail -n 30 $$w.log; echo "fuzz: $$n failed; inputs in $$w"; \
+	          exit 1; }; \
+	    rm -rf $$w $$w.log; \
+	done
+
+lint:
+	mandoc -Tlint -W warning $(MANALL)
+	cppcheck --quiet --error-exitcode=1 --enable=warning,portability \
+	    --inline-suppr -Ilib lib cmd
+
+bench: deps all
+	@bash bench/send.sh
+
+install: all
+	mkdir -p $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 \
+	    $(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(MANDIR)/man7
+	install -m 755 $(BINS) $(DESTDIR)$(BINDIR)
+	install -m 644 $(MAN1) $(DESTDIR)$(MANDIR)/man1
+	install -m 644 man/xmpp-tools.conf.5 $(DESTDIR)$(MANDIR)/man5
+	install -m 644 man/xmpp-tools.7 $(DESTDIR)$(MANDIR)/man7
+
 clean:
 	rm -rf bin lib/*.o lib/libxt.a tests/unit/*.test tests/fuzz/bin
+
+.PHONY: all deps check demo sanitize fuzz fuzzers lint bench install clean
+.SECONDARY: $(LIBOBJ)

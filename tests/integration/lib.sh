@@ -665,8 +665,9 @@ _xt_random() {
 	od -An -N8 -tx1 /dev/urandom | tr -d ' \n'
 }
 
+# The password file holds the password alone, no newline.
 _xt_pwfile() {
-	(umask 077 && printf '%s\n' "$2" >"$XT_DIR/$1.pw")
+	(umask 077 && printf '%s' "$2" >"$XT_DIR/$1.pw")
 }
 
 # ------------------------------------------------------ tool options
@@ -703,18 +704,26 @@ xt_fake_opts() {
 	xt_account "$1" && printf '%s\n' --server "127.0.0.1:$XT_FAKE_PORT" --cafile "$XT_CA"
 }
 
-# xt_tls_probe PORT [starttls|direct] [1.2|1.3]: connect to 127.0.0.1:PORT as
-# an XMPP client of xt.test (STARTTLS by default), verify the server against
-# $XT_CA for the name xt.test (TLS version at most the one given), and print
+# xt_tls_probe PORT [starttls|direct] [1.2|1.3|""] [NAME]: connect to
+# 127.0.0.1:PORT as an XMPP client of xt.test (STARTTLS by default), verify
+# the server against $XT_CA for the name xt.test (TLS version at most the one
+# given), and print
 #   tls VERSION CIPHER
 #   mechanisms MECH...     (the SASL mechanisms offered after TLS)
 #   features <stream:features>...</stream:features>
-# Sends no credentials.  Exit status 1 if STARTTLS or verification fails
-# (the reason on stderr).
+#   auth success|failure   (only with NAME: SASL PLAIN as NAME@xt.test with
+#                           the password in $XT_DIR/NAME.pw)
+# Sends no credentials without NAME.  Exit status 1 if STARTTLS or the
+# verification fails (the reason on stderr).  An independent reference
+# client for the tests, not a tool under test.
 xt_tls_probe() {
-	"$XT_PYTHON" - "$1" "${2:-starttls}" "${3:-}" "$XT_CA" "$XT_DOMAIN" <<'PY'
-import re, socket, ssl, sys
-port, how, maxv, ca, domain = int(sys.argv[1]), sys.argv[2], sys.argv[3], sys.argv[4], sys.argv[5]
+	local pwfile=
+	[ -z "${4:-}" ] || pwfile=$XT_DIR/$4.pw
+	"$XT_PYTHON" - "$1" "${2:-starttls}" "${3:-}" "$XT_CA" "$XT_DOMAIN" \
+		"${4:-}" "$pwfile" <<'PY'
+import base64, re, socket, ssl, sys
+port, how, maxv, ca, domain, user, pwfile = sys.argv[1:8]
+port = int(port)
 hdr = ("<?xml version='1.0'?><stream:stream xmlns='jabber:client' "
        "xmlns:stream='http://etherx.jabber.org/streams' to='%s' version='1.0'>"
        % domain).encode()
@@ -750,8 +759,17 @@ m = read_until(s, rb"<stream:features.*?</stream:features>")
 feats = m.group(0).decode()
 print("mechanisms", " ".join(re.findall(r"<mechanism>([^<]*)</mechanism>", feats)))
 print("features", feats)
+if user:
+    with open(pwfile, "rb") as f:
+        pw = f.read().split(b"\n")[0]
+    cred = base64.b64encode(b"\0" + user.encode() + b"\0" + pw)
+    s.sendall(b"<auth xmlns='urn:ietf:params:xml:ns:xmpp-sasl' "
+              b"mechanism='PLAIN'>" + cred + b"</auth>")
+    m = read_until(s, rb"<(success|failure)\b")
+    print("auth", m.group(1).decode())
 s.sendall(b"</stream:stream>")
 s.close()
+sys.stdout.flush()
 PY
 }
 
