@@ -89,7 +89,8 @@ lint:
 	cppcheck --quiet --error-exitcode=1 --enable=warning,portability \
 	    --inline-suppr -Ilib lib cmd
 
-bench: deps all
+bench: all
+	@XT_BENCH=1 sh tests/deps.sh
 	@bash bench/send.sh
 
 install: all

@@ -188,7 +188,7 @@ main(int argc, char *argv[])
 	char *pw = NULL;
 	long timeout = -1, count = 0, got = 0;
 	int64_t start = xt_now_ms(), left;
-	int ch, rc = XT_OK, xml = 0;
+	int ch, rc = XT_OK, xml = 0, verbose = 0;
 
 	if ((rc = xt_init(&e)) < 0)
 		errx(xt_exit_status(rc), "%s", e.msg);
@@ -247,6 +247,7 @@ main(int argc, char *argv[])
 				errx(2, "--format: text or xml");
 			break;
 		case 'v':
+			verbose = 1;
 			break;
 		case 'V':
 			printf("xmpp-recv %s\n", XT_VERSION);
@@ -283,6 +284,9 @@ main(int argc, char *argv[])
 	if ((rc = xt_session_send(sess, pres)) < 0)
 		die(rc, xt_session_errmsg(sess));
 	xt_node_free(pres);
+	if (verbose)
+		warnx("logged in as %s with %s; waiting", xt_session_jid(sess),
+		    xt_session_mech(sess));
 	while (count == 0 || got < count) {
 		if ((rc = xt_session_recv(sess, &st, -1)) < 0)
 			break;
