@@ -42,9 +42,9 @@ static const struct option longopts[] = {
 static struct xt_session *sess;
 
 static void __attribute__((noreturn))
-usage(void)
+usage(int status)
 {
-	fprintf(stderr,
+	fprintf(status ? stderr : stdout,
 	    "usage: xmpp-recv [-v] [-a jid] [-c file] [-r resource] "
 	    "[--password-file file]\n"
 	    "                 [--server host[:port]] [--direct-tls] "
@@ -52,7 +52,7 @@ usage(void)
 	    "                 [--mechanisms list] [--timeout seconds] "
 	    "[--debug] [--count n]\n"
 	    "                 [--from jid] [--format text|xml]\n");
-	exit(2);
+	exit(status);
 }
 
 static void
@@ -76,7 +76,7 @@ number(const char *opt, const char *s)
 
 	errno = 0;
 	v = strtol(s, &end, 10);
-	if (errno || *end || end == s || v < 0 || v > 86400L * 365)
+	if (errno || *end || end == s || v < 0 || v > 2000000)
 		errx(2, "%s: not a non-negative number: %s", opt, s);
 	return v;
 }
@@ -98,6 +98,9 @@ put_escaped(const char *s)
 			fputs("\\t", stdout);
 		else if (c < 0x20 || c == 0x7f)
 			printf("\\x%02x", c);
+		else if (c == 0xc2 && (unsigned char)s[1] >= 0x80 &&
+		    (unsigned char)s[1] <= 0x9f)
+			printf("\\u%04x", (unsigned char)*++s);	/* C1 */
 		else
 			putchar(c);
 	}
@@ -149,32 +152,6 @@ print_message(const struct xt_node *m, const char *from, int xml)
 	return 1;
 }
 
-/* RFC 6120 8.2.3: an IQ get/set always gets an answer. */
-static void
-answer_iq(const struct xt_node *iq)
-{
-	struct xt_node *r, *e;
-	const char *type = xt_node_attr(iq, "type"), *id;
-	int ping;
-
-	if (type == NULL || (strcmp(type, "get") != 0 &&
-	    strcmp(type, "set") != 0) || (id = xt_node_attr(iq, "id")) == NULL)
-		return;
-	ping = xt_node_child(iq, "ping", XT_NS_PING) != NULL;
-	if ((r = xt_node_new("iq", XT_NS_CLIENT)) == NULL ||
-	    xt_node_set_attr(r, "type", ping ? "result" : "error") < 0 ||
-	    xt_node_set_attr(r, "id", id) < 0 ||
-	    (xt_node_attr(iq, "from") && xt_node_set_attr(r, "to",
-	    xt_node_attr(iq, "from")) < 0))
-		die(XT_ENOMEM, "out of memory");
-	if (!ping && ((e = xt_node_add_elem(r, "error", NULL)) == NULL ||
-	    xt_node_set_attr(e, "type", "cancel") < 0 ||
-	    xt_node_add_elem(e, "service-unavailable", XT_NS_STANZAS) == NULL))
-		die(XT_ENOMEM, "out of memory");
-	xt_session_send(sess, r);
-	xt_node_free(r);
-}
-
 int
 main(int argc, char *argv[])
 {
@@ -192,7 +169,8 @@ main(int argc, char *argv[])
 
 	if ((rc = xt_init(&e)) < 0)
 		errx(xt_exit_status(rc), "%s", e.msg);
-	while ((ch = getopt_long(argc, argv, "a:c:r:vhVp::", longopts,
+	opterr = 0;	/* one line of our own instead of getopt's two */
+	while ((ch = getopt_long(argc, argv, ":a:c:r:vhVp::", longopts,
 	    NULL)) != -1) {
 		switch (ch) {
 		case 'a':
@@ -252,28 +230,38 @@ main(int argc, char *argv[])
 		case 'V':
 			printf("xmpp-recv %s\n", XT_VERSION);
 			return 0;
+		case 'h':
+			usage(0);
+		case ':':
+			errx(2, "%s needs an argument (see -h)",
+			    argv[optind - 1]);
 		default:
-			usage();
+			errx(2, "unknown option %s (see -h)",
+			    argv[optind - 1]);
 		}
 		if (rc < 0)
 			errx(xt_exit_status(rc), "%s", e.msg);
 	}
 	if (optind != argc)
-		usage();
+		errx(2, "%s: xmpp-recv takes no arguments (see -h)",
+		    argv[optind]);
+	if (account != NULL &&
+	    (rc = xt_config_set(&cfg, "jid", account, &e)) < 0)
+		errx(xt_exit_status(rc), "%s", e.msg);
 	if ((rc = xt_config_load(&cfg, cfgfile, &e)) < 0 ||
 	    (rc = xt_config_account(&cfg, account, &e)) < 0 ||
 	    (rc = xt_config_password(&cfg, &pw, &e)) < 0)
 		errx(xt_exit_status(rc), "%s", e.msg);
 	xt_config_session(&cfg, pw, &so);
 	so.tool = "xmpp-recv";
-	so.timeout_ms = (int)((timeout >= 0 ? timeout : 30) * 1000);
+	so.timeout_ms = (int)((timeout > 0 ? timeout : 30) * 1000);
 	if ((sess = xt_session_new(&so)) == NULL)
 		errx(1, "out of memory");
 	xt_free_secret(pw);
 	if ((rc = xt_session_connect(sess)) < 0)
 		die(rc, xt_session_errmsg(sess));
 	/* Once connected, only an explicit --timeout bounds the wait. */
-	if (timeout >= 0) {
+	if (timeout > 0) {
 		left = start + timeout * 1000 - xt_now_ms();
 		xt_session_set_timeout(sess, left > 0 ? (int)left : 1);
 	} else
@@ -290,11 +278,17 @@ main(int argc, char *argv[])
 	while (count == 0 || got < count) {
 		if ((rc = xt_session_recv(sess, &st, -1)) < 0)
 			break;
-		from = xt_node_attr(st, "from");
+		/* RFC 6120 8.1.2.1: no 'from' means our own account. */
+		if ((from = xt_node_attr(st, "from")) == NULL)
+			from = cfg.jid;
 		type = xt_node_attr(st, "type");
-		if (strcmp(st->name, "iq") == 0)
-			answer_iq(st);
-		else if (strcmp(st->name, "message") == 0 && from != NULL &&
+		if (strcmp(st->name, "iq") == 0) {
+			if ((rc = xt_session_answer_iq(sess, st)) < 0) {
+				xt_node_free(st);
+				break;
+			}
+		}
+		else if (strcmp(st->name, "message") == 0 &&
 		    (type == NULL || strcmp(type, "error") != 0) &&
 		    (filter == NULL || xt_jid_streq(from, filter,
 		    strchr(filter, '/') == NULL) == 1) &&

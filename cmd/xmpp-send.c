@@ -11,7 +11,8 @@
 
 #include "xt.h"
 
-#define BODY_MAX	(256 * 1024)	/* Prosody's default stanza limit */
+#define STANZA_MAX	(256 * 1024)	/* Prosody's default stanza limit */
+#define BODY_MAX	STANZA_MAX
 #define XT_VERSION	"0.1"
 
 enum { O_PWFILE = 256, O_SERVER, O_DIRECT, O_CAFILE, O_PIN, O_MECHS,
@@ -46,9 +47,9 @@ static int nrcpt, verbose;
 static const char *subject, *mtype = "chat";
 
 static void __attribute__((noreturn))
-usage(void)
+usage(int status)
 {
-	fprintf(stderr,
+	fprintf(status ? stderr : stdout,
 	    "usage: xmpp-send [-v] [-a jid] [-c file] [-r resource] "
 	    "[-s subject] [-t type]\n"
 	    "                 [--password-file file] [--server host[:port]] "
@@ -57,7 +58,7 @@ usage(void)
 	    "[--mechanisms list]\n"
 	    "                 [--timeout seconds] [--debug] [--lines | --raw] "
 	    "jid ...\n");
-	exit(2);
+	exit(status);
 }
 
 static void
@@ -94,6 +95,38 @@ body_problem(const char *s, size_t n)
 			return "a control character XML does not allow";
 	}
 	return NULL;
+}
+
+/* Bytes s takes once escaped as XML character data. */
+static size_t
+escaped_len(const char *s, size_t n)
+{
+	size_t i, len = 0;
+
+	for (i = 0; i < n; i++)
+		len += s[i] == '&' ? 5 : s[i] == '<' || s[i] == '>' ? 4 :
+		    s[i] == '\r' ? 5 : 1;
+	return len;
+}
+
+/*
+ * Would the message stanza exceed the server's limit? Counted with the
+ * longest recipient and room for the envelope, so the server never has to
+ * end the stream over it.
+ */
+static int
+too_big(const char *body, size_t n)
+{
+	size_t longest = 0, k;
+	int i;
+
+	for (i = 0; i < nrcpt; i++)
+		if ((k = strlen(rcpt[i])) > longest)
+			longest = k;
+	k = escaped_len(body, n) + longest + 256;
+	if (subject != NULL)
+		k += escaped_len(subject, strlen(subject));
+	return k > STANZA_MAX;
 }
 
 static struct xt_node *
@@ -142,15 +175,15 @@ check_bounce(struct xt_node *st)
 	const char *type = xt_node_attr(st, "type");
 	int i, ours = 0;
 
-	if (strcmp(st->name, "message") != 0 || type == NULL ||
-	    strcmp(type, "error") != 0 || from == NULL)
+	if (type == NULL || strcmp(type, "error") != 0 || from == NULL)
 		return 0;
 	for (i = 0; i < nrcpt && !ours; i++)
 		ours = xt_jid_streq(from, rcpt[i], 1) == 1;
 	if (!ours)
 		return 0;
 	why = xt_stanza_error(st);
-	warnx("%s: message not delivered: %s", from, why ? why : "error");
+	warnx("%s: %s not delivered: %s", from, st->name, why ? why :
+	    "error");
 	free(why);
 	return 1;
 }
@@ -160,11 +193,14 @@ static int
 drain(void)
 {
 	struct xt_node *st;
-	int bounced = 0;
+	int bounced = 0, rc;
 
 	while (xt_session_recv(sess, &st, 0) == XT_OK) {
 		bounced |= check_bounce(st);
+		rc = xt_session_answer_iq(sess, st);
 		xt_node_free(st);
+		if (rc < 0)
+			die(rc, xt_session_errmsg(sess));
 	}
 	return bounced;
 }
@@ -199,6 +235,17 @@ round_trip(void)
 	return drain();
 }
 
+/* A bad line in --lines mode: what came before is confirmed, then exit 2. */
+static void __attribute__((noreturn))
+stop(int lineno, const char *why)
+{
+	int bounced = round_trip();
+
+	xt_session_free(sess);
+	errx(bounced ? 5 : 2, "stdin: line %d: %s; stopped there", lineno,
+	    why);
+}
+
 static void
 send_body(const char *body, size_t n)
 {
@@ -220,7 +267,7 @@ static int
 send_lines(void)
 {
 	static char buf[BODY_MAX + 1];
-	size_t have = 0, start, i;
+	size_t have = 0, start, i, len;
 	ssize_t r;
 	const char *bad;
 	int bounced = 0, lineno = 0;
@@ -229,8 +276,11 @@ send_lines(void)
 		r = read(0, buf + have, sizeof(buf) - 1 - have);
 		if (r < 0 && errno == EINTR)
 			continue;
-		if (r < 0)
-			die(XT_ESYS, "stdin: read error");
+		if (r < 0) {
+			warn("stdin");
+			round_trip();
+			die(XT_ESYS, "stopped");
+		}
 		if (r == 0 && have > 0)
 			buf[have + r++] = '\n';	/* a last line without \n */
 		if (r == 0)
@@ -240,22 +290,19 @@ send_lines(void)
 			if (buf[i] != '\n')
 				continue;
 			lineno++;
-			if (i > start && buf[i - 1] == '\r')
-				buf[i - 1] = '\0';
-			if ((bad = body_problem(buf + start, i - start)) !=
-			    NULL) {
-				bounced |= round_trip();
-				xt_session_free(sess);
-				errx(2, "stdin: line %d: %s; stopped there",
-				    lineno, bad);
-			}
-			if (i > start && buf[start] != '\0')
-				send_body(buf + start, strcspn(buf + start,
-				    "\n"));
+			len = i - start;
+			if (len > 0 && buf[i - 1] == '\r')
+				len--;
+			if ((bad = body_problem(buf + start, len)) != NULL)
+				stop(lineno, bad);
+			if (too_big(buf + start, len))
+				stop(lineno, "over the stanza limit");
+			if (len > 0)
+				send_body(buf + start, len);
 			start = i + 1;
 		}
 		if (start == 0 && have == sizeof(buf) - 1)
-			die(XT_ETOOBIG, "stdin: a line over 262144 bytes");
+			stop(lineno + 1, "over the stanza limit");
 		memmove(buf, buf + start, have - start);
 		have -= start;
 		bounced |= drain();
@@ -307,7 +354,7 @@ read_all(size_t *n)
 		if (r < 0 && errno == EINTR)
 			continue;
 		if (r < 0)
-			err(2, "stdin");
+			err(1, "stdin");
 		have += r;
 		if (have > BODY_MAX)
 			errx(2, "stdin: over %d bytes, the server's stanza "
@@ -329,11 +376,12 @@ main(int argc, char *argv[])
 	char *body = NULL, *pw = NULL, *end;
 	size_t n = 0, nraw = 0, i;
 	long timeout = 30;
-	int ch, rc, lines = 0, rawmode = 0, bounced;
+	int ch, rc, lines = 0, rawmode = 0, bounced, tflag = 0;
 
 	if ((rc = xt_init(&e)) < 0)
 		errx(xt_exit_status(rc), "%s", e.msg);
-	while ((ch = getopt_long(argc, argv, "a:c:r:s:t:vhVp::", longopts,
+	opterr = 0;	/* one line of our own instead of getopt's two */
+	while ((ch = getopt_long(argc, argv, ":a:c:r:s:t:vhVp::", longopts,
 	    NULL)) != -1) {
 		switch (ch) {
 		case 'a':
@@ -370,7 +418,7 @@ main(int argc, char *argv[])
 			errno = 0;
 			timeout = strtol(optarg, &end, 10);
 			if (errno || *end || end == optarg || timeout < 0 ||
-			    timeout > 86400 * 365)
+			    timeout > 2000000)
 				errx(2, "--timeout: not a number of seconds: "
 				    "%s", optarg);
 			break;
@@ -386,6 +434,7 @@ main(int argc, char *argv[])
 			    strcmp(optarg, "headline") != 0)
 				errx(2, "-t: type is chat, normal or headline");
 			mtype = optarg;
+			tflag = 1;
 			break;
 		case O_LINES:
 			lines = 1;
@@ -399,8 +448,14 @@ main(int argc, char *argv[])
 		case 'V':
 			printf("xmpp-send %s\n", XT_VERSION);
 			return 0;
+		case 'h':
+			usage(0);
+		case ':':
+			errx(2, "%s needs an argument (see -h)",
+			    argv[optind - 1]);
 		default:
-			usage();
+			errx(2, "unknown option %s (see -h)",
+			    argv[optind - 1]);
 		}
 		if (rc < 0)
 			errx(xt_exit_status(rc), "%s", e.msg);
@@ -410,7 +465,10 @@ main(int argc, char *argv[])
 	if (lines && rawmode)
 		errx(2, "--lines and --raw do not go together");
 	if (argc == 0 && !rawmode)
-		usage();
+		errx(2, "no recipient (see -h)");
+	if (rawmode && (argc > 0 || subject != NULL || tflag))
+		errx(2, "--raw takes its recipients, subject and type from "
+		    "the stanzas");
 	if (subject != NULL && (bad = body_problem(subject,
 	    strlen(subject))) != NULL)
 		errx(2, "subject: %s", bad);
@@ -426,11 +484,23 @@ main(int argc, char *argv[])
 	nrcpt = argc;
 	if (!lines) {
 		body = read_all(&n);
-		if (rawmode)
+		if (rawmode) {
 			raw = read_raw(body, n, &nraw);
+			/* Bounces are recognised by who they come from. */
+			if ((rcpt = calloc(nraw, sizeof(*rcpt))) == NULL)
+				errx(1, "out of memory");
+			for (i = 0; i < nraw; i++)
+				if (xt_node_attr(raw[i], "to") != NULL)
+					rcpt[nrcpt++] = (char *)xt_node_attr(
+					    raw[i], "to");
+		}
 		else {
 			if ((bad = body_problem(body, n)) != NULL)
 				errx(2, "stdin: %s", bad);
+			if (too_big(body, n))
+				errx(2, "stdin: the message would be over the "
+				    "server's stanza limit of %d bytes",
+				    STANZA_MAX);
 			while (n > 0 && (body[n - 1] == '\n' ||
 			    body[n - 1] == '\r'))
 				body[--n] = '\0';
@@ -441,6 +511,9 @@ main(int argc, char *argv[])
 			}
 		}
 	}
+	if (account != NULL &&
+	    (rc = xt_config_set(&cfg, "jid", account, &e)) < 0)
+		errx(xt_exit_status(rc), "%s", e.msg);
 	if ((rc = xt_config_load(&cfg, cfgfile, &e)) < 0 ||
 	    (rc = xt_config_account(&cfg, account, &e)) < 0 ||
 	    (rc = xt_config_password(&cfg, &pw, &e)) < 0)
@@ -471,10 +544,11 @@ main(int argc, char *argv[])
 				free(id);
 			}
 			send_node(raw[i]);
-			xt_node_free(raw[i]);
 		}
-		free(raw);
 		bounced = round_trip();
+		for (i = 0; i < nraw; i++)
+			xt_node_free(raw[i]);
+		free(raw);
 	} else {
 		send_body(body, n);
 		bounced = round_trip();

@@ -23,6 +23,7 @@
 
 #define CONFIG_MAX	65536
 #define SECRET_MAX	4096
+#define RC_MAX		8192	/* ~/.sendxmpprc, read into secure memory */
 
 int
 xt_file_read(const char *path, size_t max, int private, char **out,
@@ -120,7 +121,24 @@ secret_dup(const char *s)
 	return p;
 }
 
-/* Set key to v; keep: do not replace a value already there. */
+/* A pin is "sha256:" and the base64 of 32 bytes (DESIGN.md 2). */
+static int
+pin_ok(const char *v)
+{
+	unsigned char *raw;
+	size_t n;
+
+	if (strncmp(v, "sha256:", 7) != 0 ||
+	    xt_b64_decode(v + 7, strlen(v + 7), &raw, &n) < 0)
+		return 0;
+	free(raw);
+	return n == 32;
+}
+
+/*
+ * Set key to v; keep: do not replace a value already there. XT_ENOTFOUND
+ * for an unknown key, XT_EINVAL for a bad value (errno set for a file).
+ */
 static int
 put(struct xt_config *c, const char *key, const char *v, int keep)
 {
@@ -142,7 +160,7 @@ put(struct xt_config *c, const char *key, const char *v, int keep)
 	size_t i;
 
 	if (strlen(key) >= sizeof(name))
-		return XT_EINVAL;
+		return XT_ENOTFOUND;
 	for (i = 0; key[i] != '\0'; i++)
 		name[i] = key[i] == '-' ? '_' : key[i];
 	name[i] = '\0';
@@ -155,6 +173,12 @@ put(struct xt_config *c, const char *key, const char *v, int keep)
 			return XT_EINVAL;
 		return XT_OK;
 	}
+	if (strcmp(name, "pin") == 0 && !pin_ok(v))
+		return XT_EINVAL;
+	/* Files named by the user are checked before any connection. */
+	if ((strcmp(name, "cafile") == 0 || strcmp(name, "password_file") ==
+	    0) && access(v, R_OK) < 0)
+		return XT_EINVAL;
 	for (i = 0; i < sizeof(tab) / sizeof(tab[0]); i++) {
 		if (strcmp(name, tab[i].key) != 0)
 			continue;
@@ -164,7 +188,22 @@ put(struct xt_config *c, const char *key, const char *v, int keep)
 		free(*dst);
 		return (*dst = strdup(v)) != NULL ? XT_OK : XT_ENOMEM;
 	}
-	return XT_EINVAL;
+	return XT_ENOTFOUND;
+}
+
+/* The message for a value put() refused. */
+static int
+bad_value(struct xt_error *e, const char *where, const char *key,
+    const char *v)
+{
+	if (strcmp(key, "pin") == 0)
+		return xt_error_set(e, XT_EINVAL, "%spin must be sha256: and "
+		    "the base64 of 32 bytes", where);
+	if (strcmp(key, "direct_tls") == 0 || strcmp(key, "direct-tls") == 0)
+		return xt_error_set(e, XT_EINVAL, "%sdirect_tls is yes or no, "
+		    "not '%s'", where, v);
+	return xt_error_set(e, XT_EINVAL, "%s%s: %s", where, v,
+	    strerror(errno));
 }
 
 int
@@ -173,8 +212,10 @@ xt_config_set(struct xt_config *c, const char *key, const char *value,
 {
 	int rc = put(c, key, value, 0);
 
+	if (rc == XT_ENOTFOUND)
+		return xt_error_set(e, XT_EINVAL, "unknown setting '%s'", key);
 	if (rc == XT_EINVAL)
-		return xt_error_set(e, rc, "bad setting %s '%s'", key, value);
+		return bad_value(e, "", key, value);
 	if (rc == XT_ENOMEM)
 		return xt_error_set(e, rc, "out of memory");
 	return rc;
@@ -198,7 +239,7 @@ static int
 parse_config(struct xt_config *c, const char *path, char *text,
     struct xt_error *e)
 {
-	char *line, *next, *eq, *k, *v;
+	char *line, *next, *eq, *k, *v, where[4200];
 	int lineno = 0, rc = XT_OK;
 
 	for (line = text; line != NULL; line = next) {
@@ -216,11 +257,14 @@ parse_config(struct xt_config *c, const char *path, char *text,
 		v = trim(eq + 1);
 		/* Config keys use '_': no '-' spelling in the file. */
 		if (strchr(k, '-') != NULL || (rc = put(c, k, v, 1)) ==
-		    XT_EINVAL)
-			return xt_error_set(e, XT_EINVAL, "%s:%d: %s '%s'",
-			    path, lineno, strcmp(k, "direct_tls") == 0 ?
-			    "direct_tls is yes or no, not" : "unknown key",
-			    strcmp(k, "direct_tls") == 0 ? v : k);
+		    XT_ENOTFOUND)
+			return xt_error_set(e, XT_EINVAL, "%s:%d: unknown key "
+			    "'%s'", path, lineno, k);
+		if (rc == XT_EINVAL) {
+			snprintf(where, sizeof(where), "%s:%d: ", path,
+			    lineno);
+			return bad_value(e, where, k, v);
+		}
 		if (rc < 0)
 			break;
 	}
@@ -249,6 +293,7 @@ parse_sendxmpprc(struct xt_config *c, const char *path, char *text,
     struct xt_error *e)
 {
 	char *line, *next, *k, *v, *host = NULL, *port = NULL, *sp;
+	char *user = NULL;
 	char buf[300];
 	int lineno = 0, rc = XT_OK;
 
@@ -260,6 +305,9 @@ parse_sendxmpprc(struct xt_config *c, const char *path, char *text,
 		if (*k == '\0' || *k == '#')
 			continue;
 		v = strchr(k, ':');
+		if (v != NULL && v[1] == ' ' && strchr(k, '@') == NULL &&
+		    !known_rckey(k, v - k))
+			continue;	/* a key of some other sendxmpp */
 		if (v == NULL || !known_rckey(k, v - k)) {
 			/* sendxmpp: "user@host[:port] password" */
 			if ((sp = strpbrk(k, " \t")) == NULL)
@@ -267,11 +315,17 @@ parse_sendxmpprc(struct xt_config *c, const char *path, char *text,
 				    "not a sendxmpp line", path, lineno);
 			*sp++ = '\0';
 			v = trim(sp);
+			/* A trailing component name is not part of it. */
+			v[strcspn(v, " \t")] = '\0';
+			if ((sp = strchr(k, ';')) != NULL) {
+				*sp++ = '\0';
+				host = sp;	/* user@host;connecthost */
+			}
 			if ((sp = strchr(k, ':')) != NULL) {
 				*sp++ = '\0';
 				port = sp;
-				host = strchr(k, '@') ? strchr(k, '@') + 1 :
-				    NULL;
+				if (host == NULL && strchr(k, '@') != NULL)
+					host = strchr(k, '@') + 1;
 			}
 			if ((rc = keep_or_set(&c->jid, k)) == XT_OK &&
 			    c->password == NULL &&
@@ -283,9 +337,9 @@ parse_sendxmpprc(struct xt_config *c, const char *path, char *text,
 		*v++ = '\0';
 		v = trim(v);
 		if (strcmp(k, "username") == 0)
-			rc = keep_or_set(&c->jid, v);
+			user = v;
 		else if (strcmp(k, "password") == 0) {
-			if (c->password == NULL &&
+			if (c->password == NULL && *v != '\0' &&
 			    (c->password = secret_dup(v)) == NULL)
 				rc = XT_ENOMEM;
 			xt_wipe(v, strlen(v));
@@ -296,6 +350,14 @@ parse_sendxmpprc(struct xt_config *c, const char *path, char *text,
 		else if (strcmp(k, "port") == 0)
 			port = v;
 		/* Other go-sendxmpp keys (alias) mean nothing here. */
+	}
+	/* sendxmpp's username is a localpart; go-sendxmpp's a jid. */
+	if (rc == XT_OK && user != NULL && c->jid == NULL) {
+		if (strchr(user, '@') == NULL && host != NULL) {
+			snprintf(buf, sizeof(buf), "%s@%s", user, host);
+			rc = keep_or_set(&c->jid, buf);
+		} else
+			rc = keep_or_set(&c->jid, user);
 	}
 	if (rc == XT_OK && c->server == NULL && (host != NULL ||
 	    port != NULL)) {
@@ -343,13 +405,14 @@ xt_config_load(struct xt_config *c, const char *path, struct xt_error *e)
 			return xt_error_set(e, XT_ENOMEM, "out of memory");
 		return XT_OK;
 	}
-	if (c->jid != NULL || getenv("XMPP_JID") != NULL || home == NULL)
+	if (c->jid != NULL || (getenv("XMPP_JID") != NULL &&
+	    *getenv("XMPP_JID") != '\0') || home == NULL)
 		return XT_OK;
 	snprintf(rc_path, sizeof(rc_path), "%s/.sendxmpprc", home);
 	if (stat(rc_path, &st) < 0)
 		return XT_OK;
 	/* It usually holds a password: private, like a key file. */
-	if ((rc = xt_file_read(rc_path, CONFIG_MAX, 1, &text, &n, e)) < 0)
+	if ((rc = xt_file_read(rc_path, RC_MAX, 1, &text, &n, e)) < 0)
 		return rc;
 	rc = parse_sendxmpprc(c, rc_path, text, e);
 	xt_free_secret(text);
@@ -419,6 +482,11 @@ from_command(const char *cmd, char **pw, struct xt_error *e)
 		return xt_error_set(e, XT_ESYS, "fork: %s", strerror(errno));
 	}
 	if (pid == 0) {
+		/* stdin is the tool's data, never the command's. */
+		int null = open("/dev/null", O_RDONLY);
+
+		if (null >= 0)
+			dup2(null, 0);
 		dup2(p[1], 1);
 		close(p[0]);
 		close(p[1]);
@@ -452,7 +520,7 @@ from_tty(const char *jid, char **pw, struct xt_error *e)
 	char *buf;
 	ssize_t r;
 	size_t n = 0;
-	int fd, rc;
+	int fd, rc, saved = 0;
 
 	if ((fd = open("/dev/tty", O_RDWR | O_CLOEXEC | O_NOCTTY)) < 0)
 		return xt_error_set(e, XT_EINVAL, "no password: use "
@@ -463,6 +531,7 @@ from_tty(const char *jid, char **pw, struct xt_error *e)
 	}
 	dprintf(fd, "password for %s: ", jid ? jid : "the account");
 	if (tcgetattr(fd, &old) == 0) {
+		saved = 1;
 		raw = old;
 		raw.c_lflag &= ~(ECHO | ECHONL);
 		tcsetattr(fd, TCSAFLUSH, &raw);
@@ -471,7 +540,8 @@ from_tty(const char *jid, char **pw, struct xt_error *e)
 	    buf[n] != '\n')
 		n++;
 	buf[n] = '\0';
-	tcsetattr(fd, TCSAFLUSH, &old);
+	if (saved)
+		tcsetattr(fd, TCSAFLUSH, &old);
 	dprintf(fd, "\n");
 	close(fd);
 	rc = first_line(buf, "terminal", pw, e);

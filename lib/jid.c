@@ -400,13 +400,16 @@ xt_jid_parse(const char *s, struct xt_jid *j, struct xt_error *e)
 		    "jid-malformed: empty resourcepart");
 	if (at != NULL && (size_t)(at - s) > JID_RAWMAX)
 		return xt_error_set(e, XT_EINVAL,
-		    "jid-malformed: localpart over %d octets", JID_RAWMAX);
+		    "jid-malformed: localpart over %d octets before "
+		    "preparation", JID_RAWMAX);
 	if ((size_t)(domend - dom) > JID_RAWMAX)
 		return xt_error_set(e, XT_EINVAL,
-		    "jid-malformed: domainpart over %d octets", JID_RAWMAX);
+		    "jid-malformed: domainpart over %d octets before "
+		    "preparation", JID_RAWMAX);
 	if (slash != NULL && strlen(slash + 1) > JID_RAWMAX)
 		return xt_error_set(e, XT_EINVAL,
-		    "jid-malformed: resourcepart over %d octets", JID_RAWMAX);
+		    "jid-malformed: resourcepart over %d octets before "
+		    "preparation", JID_RAWMAX);
 
 	if (at != NULL && (rc = prep_local(s, at - s, &r.local, e)) != XT_OK)
 		goto fail;

@@ -70,6 +70,7 @@ static int
 srv_order(struct rr *v, size_t n, struct xt_srv *out)
 {
 	size_t k, i, best;
+	int pass;
 	unsigned prio, total, pick, run;
 	uint32_t rnd;
 
@@ -86,17 +87,20 @@ srv_order(struct rr *v, size_t n, struct xt_srv *out)
 		pick = total ? rnd % (total + 1) : 0;
 		run = 0;
 		best = n;
-		for (i = 0; i < n; i++) {
-			if (v[i].used || v[i].prio != prio)
-				continue;
-			if (best == n)
-				best = i;
-			run += v[i].weight;
-			if (run >= pick) {
-				best = i;
-				break;
+		/* Zero-weight records first (RFC 2782), then the others. */
+		for (pass = 0; pass < 2 && (best == n || run < pick); pass++)
+			for (i = 0; i < n; i++) {
+				if (v[i].used || v[i].prio != prio ||
+				    (v[i].weight == 0) != (pass == 0))
+					continue;
+				if (best == n)
+					best = i;
+				run += v[i].weight;
+				if (run >= pick) {
+					best = i;
+					break;
+				}
 			}
-		}
 		v[best].used = 1;
 		out[k].host = strdup(v[best].host);
 		if (out[k].host == NULL)

@@ -399,6 +399,36 @@ xt_session_recv(struct xt_session *s, struct xt_node **st, int timeout_ms)
 	return wire_next(s, st, d);
 }
 
+int
+xt_session_answer_iq(struct xt_session *s, const struct xt_node *iq)
+{
+	struct xt_node *r, *e;
+	const char *type = xt_node_attr(iq, "type"), *id, *from;
+	int ping, rc;
+
+	if (strcmp(iq->name, "iq") != 0 || type == NULL ||
+	    (strcmp(type, "get") != 0 && strcmp(type, "set") != 0) ||
+	    (id = xt_node_attr(iq, "id")) == NULL)
+		return 0;
+	ping = strcmp(type, "get") == 0 &&
+	    xt_node_child(iq, "ping", XT_NS_PING) != NULL;
+	from = xt_node_attr(iq, "from");
+	if ((r = xt_node_new("iq", XT_NS_CLIENT)) == NULL ||
+	    xt_node_set_attr(r, "type", ping ? "result" : "error") < 0 ||
+	    xt_node_set_attr(r, "id", id) < 0 ||
+	    (from != NULL && xt_node_set_attr(r, "to", from) < 0) ||
+	    (!ping && ((e = xt_node_add_elem(r, "error", NULL)) == NULL ||
+	    xt_node_set_attr(e, "type", "cancel") < 0 ||
+	    xt_node_add_elem(e, "service-unavailable", XT_NS_STANZAS) ==
+	    NULL))) {
+		xt_node_free(r);
+		return fail(s, XT_ENOMEM, "out of memory");
+	}
+	rc = xt_session_send(s, r);
+	xt_node_free(r);
+	return rc < 0 ? rc : 1;
+}
+
 char *
 xt_session_id(struct xt_session *s)
 {
@@ -622,6 +652,22 @@ starttls(struct xt_session *s)
 	return tls_start(s, 0);
 }
 
+/* Can this TLS session produce any channel binding at all? */
+static int
+can_bind(struct xt_session *s)
+{
+	unsigned char *d;
+	size_t n;
+
+	if (xt_tls_cbdata(s->tls, "tls-exporter", &d, &n) == XT_OK ||
+	    xt_tls_cbdata(s->tls, "tls-unique", &d, &n) == XT_OK) {
+		xt_wipe(d, n);
+		free(d);
+		return 1;
+	}
+	return 0;
+}
+
 /* Channel binding type both sides can do (XEP-0440, RFC 9266). */
 static const char *
 cb_type(struct xt_session *s)
@@ -753,7 +799,7 @@ sasl_login(struct xt_session *s)
 	so.user = s->jid.local;
 	so.password = s->password ? s->password : "";
 	so.server_plus = plus;
-	so.client_cb = 1;
+	so.client_cb = can_bind(s);	/* gs2 'y' only if we really could */
 	if (m == XT_SASL_SCRAM_SHA256_PLUS || m == XT_SASL_SCRAM_SHA1_PLUS) {
 		so.cbtype = cbt;
 		if ((rc = xt_tls_cbdata(s->tls, cbt, &cbd, &cbn)) < 0) {
@@ -920,6 +966,12 @@ connect_any(struct xt_session *s, int *direct)
 	if ((rc = xt_net_resolve(s->jid.domain, &list, &n, &s->err)) < 0)
 		return rc;
 	rc = XT_ENET;
+	/* Direct TLS asked for but no _xmpps-client: the domain on 5223. */
+	if (s->o.direct_tls && n == 1 && !list[0].direct_tls &&
+	    list[0].port == 5222 && strcmp(list[0].host, s->jid.domain) == 0) {
+		list[0].port = 5223;
+		list[0].direct_tls = 1;
+	}
 	for (i = 0; i < n; i++) {
 		if (s->o.direct_tls && !list[i].direct_tls)
 			continue;

@@ -8,6 +8,7 @@
 #include <poll.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <gcrypt.h>
 #include <gnutls/gnutls.h>
@@ -225,6 +226,12 @@ xt_tls_client(struct xt_tls **tp, const struct xt_tls_opts *o, int fd,
 	}
 	if (o->pin != NULL && (rc = parse_pin(t, o->pin, e)) < 0)
 		goto fail;
+	/* A file the user named and we cannot read is a usage error. */
+	if (o->pin == NULL && o->cafile != NULL && access(o->cafile, R_OK) < 0) {
+		rc = xt_error_set(e, XT_EINVAL, "%s: %s", o->cafile,
+		    strerror(errno));
+		goto fail;
+	}
 	if (gnutls_certificate_allocate_credentials(&t->cred) < 0) {
 		rc = xt_error_set(e, XT_ENOMEM, "out of memory");
 		goto fail;

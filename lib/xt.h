@@ -436,6 +436,14 @@ int		 xt_session_recv(struct xt_session *s, struct xt_node **st,
  */
 int		 xt_session_iq(struct xt_session *s, struct xt_node *iq,
 		    struct xt_node **result, int timeout_ms);
+/*
+ * Answer an IQ get/set addressed to us, as RFC 6120 8.2.3 requires: a
+ * ping (XEP-0199) with a result, anything else with service-unavailable.
+ * Other stanzas are ignored. Returns 1 if it was such an IQ, 0 if not, or a
+ * negative code if sending failed.
+ */
+int		 xt_session_answer_iq(struct xt_session *s,
+		    const struct xt_node *iq);
 /* A fresh stanza id (owned). */
 char		*xt_session_id(struct xt_session *s);
 /* Set or extend the deadline for everything that follows; <= 0 none. */

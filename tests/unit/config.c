@@ -37,29 +37,35 @@ test_file(void)
 	const char *p;
 
 	p = put_file("c1", "# comment\n\njid = alice@example.org\n"
-	    "server = 127.0.0.1:5222\n  cafile=/x/ca.pem  \ndirect_tls = yes\n"
-	    "mechanisms = SCRAM-SHA-1\npin = sha256:abc\nresource = r1\n"
-	    "password_file = /x/pw\npassword_command = pass show x\n", 0644);
+	    "server = 127.0.0.1:5222\n  cafile=/dev/null  \ndirect_tls = yes\n"
+	    "mechanisms = SCRAM-SHA-1\npin = sha256:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=\nresource = r1\n"
+	    "password_file = /dev/null\npassword_command = pass show x\n", 0644);
 	is_int(xt_config_load(&c, p, &e), XT_OK, "config file loads");
 	is_str(c.jid, "alice@example.org", "jid");
 	is_str(c.server, "127.0.0.1:5222", "server");
-	is_str(c.cafile, "/x/ca.pem", "value trimmed");
+	is_str(c.cafile, "/dev/null", "value trimmed");
 	is_int(c.direct_tls, 1, "direct_tls yes");
 	is_str(c.mechanisms, "SCRAM-SHA-1", "mechanisms");
-	is_str(c.pin, "sha256:abc", "pin");
+	is_str(c.pin, "sha256:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=", "pin");
 	is_str(c.resource, "r1", "resource");
-	is_str(c.password_file, "/x/pw", "password_file");
+	is_str(c.password_file, "/dev/null", "password_file");
 	is_str(c.password_command, "pass show x", "password_command");
 	xt_config_clear(&c);
 
 	/* An option set before loading wins over the file. */
 	is_int(xt_config_set(&c, "server", "other:1", &e), XT_OK,
 	    "option set");
-	is_int(xt_config_set(&c, "password-file", "/o/pw", &e), XT_OK,
+	is_int(xt_config_set(&c, "password-file", "/dev/zero", &e), XT_OK,
 	    "option names with '-' map to keys");
 	is_int(xt_config_load(&c, p, &e), XT_OK, "file after options");
 	is_str(c.server, "other:1", "option beats the file");
-	is_str(c.password_file, "/o/pw", "option beats the file (2)");
+	is_str(c.password_file, "/dev/zero", "option beats the file (2)");
+	is_int(xt_config_set(&c, "cafile", "/nonexistent/ca", &e), XT_EINVAL,
+	    "an unreadable cafile is refused at once");
+	ok(strstr(e.msg, "/nonexistent/ca: No such file") != NULL,
+	    "naming it: %s", e.msg);
+	is_int(xt_config_set(&c, "pin", "sha256:AAAA", &e), XT_EINVAL,
+	    "a pin of the wrong length");
 	xt_config_clear(&c);
 
 	is_int(xt_config_set(&c, "colour", "red", &e), XT_EINVAL,
@@ -78,6 +84,8 @@ test_file(void)
 
 	p = put_file("c4", "direct_tls = maybe\n", 0644);
 	is_int(xt_config_load(&c, p, &e), XT_EINVAL, "direct_tls maybe");
+	ok(strstr(e.msg, "c4:1: direct_tls is yes or no, not 'maybe'") !=
+	    NULL, "message: %s", e.msg);
 	xt_config_clear(&c);
 
 	p = put_file("c5", "password-file = x\n", 0644);
@@ -127,6 +135,30 @@ test_sendxmpprc(void)
 	is_int(xt_config_password(&c, &pw, &e), XT_OK, "command runs");
 	is_str(pw, "pw-cmd", "command output, first line");
 	xt_free_secret(pw);
+	xt_config_clear(&c);
+
+	put_file(".sendxmpprc", "username: erin\njserver: example.com\n"
+	    "component: gmail.com\npassword:\n", 0600);
+	is_int(xt_config_load(&c, NULL, &e), XT_OK,
+	    "sendxmpp rc with a localpart username and an unknown key");
+	is_str(c.jid, "erin@example.com", "username @ jserver");
+	ok(c.password == NULL, "an empty password: line is no password");
+	xt_config_clear(&c);
+
+	put_file(".sendxmpprc", "frank@example.com;talk.example.com pw comp\n",
+	    0600);
+	is_int(xt_config_load(&c, NULL, &e), XT_OK, "user@host;connhost");
+	is_str(c.jid, "frank@example.com", "the jid");
+	is_str(c.server, "talk.example.com", "the connect host");
+	is_int(xt_config_password(&c, &pw, &e), XT_OK, "password");
+	is_str(pw, "pw", "without the component name");
+	xt_free_secret(pw);
+	xt_config_clear(&c);
+
+	xt_config_set(&c, "jid", "opt@example.org", &e);
+	is_int(xt_config_load(&c, NULL, &e), XT_OK, "with an account option");
+	ok(c.password == NULL && c.server == NULL,
+	    "sendxmpprc is not read for another account");
 	xt_config_clear(&c);
 
 	put_file(".sendxmpprc", "username: d@e\npassword: x\n", 0644);

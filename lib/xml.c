@@ -1,0 +1,1871 @@
+/*
+ * xml.c: element trees, their serialization, and the restricted-XML push
+ * parser that cuts an XMPP stream into stanzas (RFC 6120 sections 4 and
+ * 11; SECURITY.md section 2).
+ *
+ * The parser is libxml2's SAX2 push parser on a short leash: whatever
+ * RFC 6120 section 11.1 forbids stops it, and the limits of struct
+ * xt_xml_limits are enforced here as bytes arrive, because libxml2 has
+ * none that suit an endless stream. Before libxml2 sees a byte, a small
+ * scanner checks UTF-8 (libxml2 would fall back to Latin-1), refuses NUL
+ * and counts attributes per tag (libxml2 takes quadratic time over many).
+ */
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include <libxml/parser.h>
+#include <libxml/xmlerror.h>
+
+#include "xt.h"
+
+#define XML_DEF_STANZA	262144
+#define XML_DEF_DEPTH	32
+#define XML_DEF_ATTRS	64
+#define XML_PIECE	4096	/* most bytes handed to libxml2 at once */
+#define XML_SLACK	65536	/* unparsed bytes allowed beyond max_stanza */
+#define XML_HEADMAX	1024	/* room for a BOM and an XML declaration */
+#define XML_ROOT	"r"	/* the implied root of fragment mode */
+#define XML_NAMECLIP	64	/* bytes of a name quoted in a message */
+
+/* ---------------------------------------------------------------- nodes */
+
+static void
+node_destroy(struct xt_node *n)
+{
+	char **a;
+
+	free(n->name);
+	free(n->ns);
+	free(n->text);
+	if (n->attrs != NULL) {
+		for (a = n->attrs; *a != NULL; a++)
+			free(*a);
+		free(n->attrs);
+	}
+	free(n);
+}
+
+static void
+node_unlink(struct xt_node *n)
+{
+	struct xt_node *par = n->parent, *prev;
+
+	if (par == NULL)
+		return;
+	if (par->children == n) {
+		par->children = n->next;
+		prev = NULL;
+	} else {
+		for (prev = par->children; prev != NULL && prev->next != n;
+		    prev = prev->next)
+			;
+		if (prev != NULL)
+			prev->next = n->next;
+	}
+	if (par->last == n)
+		par->last = prev;
+	n->parent = NULL;
+	n->next = NULL;
+}
+
+/*
+ * A new element with a copy of name and of ns (NULL: the namespace in
+ * scope where it is added). NULL if name is NULL or memory ran out.
+ */
+struct xt_node *
+xt_node_new(const char *name, const char *ns)
+{
+	struct xt_node *n;
+
+	if (name == NULL || (n = calloc(1, sizeof(*n))) == NULL)
+		return NULL;
+	if ((n->name = strdup(name)) == NULL ||
+	    (ns != NULL && (n->ns = strdup(ns)) == NULL)) {
+		node_destroy(n);
+		return NULL;
+	}
+	return n;
+}
+
+/*
+ * Free n and everything below it, first unlinking it from its parent.
+ * NULL is fine.
+ */
+void
+xt_node_free(struct xt_node *n)
+{
+	struct xt_node *c, *next, *par;
+
+	if (n == NULL)
+		return;
+	node_unlink(n);
+	/* Iterative, so that no tree is deep enough to exhaust the stack. */
+	c = n;
+	for (;;) {
+		while (c->children != NULL)
+			c = c->children;
+		if (c == n)
+			break;
+		next = c->next;
+		par = c->parent;
+		par->children = next;
+		node_destroy(c);
+		c = next != NULL ? next : par;
+	}
+	node_destroy(n);
+}
+
+/*
+ * Set attribute name to a copy of value, replacing an earlier value and
+ * keeping the attribute's place; a NULL value removes the attribute.
+ * Returns XT_OK, XT_EINVAL (no element or name) or XT_ENOMEM.
+ */
+int
+xt_node_set_attr(struct xt_node *n, const char *name, const char *value)
+{
+	size_t i = 0;
+	char *v, *k, **na;
+
+	if (n == NULL || n->name == NULL || name == NULL)
+		return XT_EINVAL;
+	for (; n->attrs != NULL && n->attrs[i] != NULL; i += 2) {
+		if (strcmp(n->attrs[i], name) != 0)
+			continue;
+		if (value == NULL) {
+			free(n->attrs[i]);
+			free(n->attrs[i + 1]);
+			for (; n->attrs[i + 2] != NULL; i += 2) {
+				n->attrs[i] = n->attrs[i + 2];
+				n->attrs[i + 1] = n->attrs[i + 3];
+			}
+			n->attrs[i] = NULL;
+			return XT_OK;
+		}
+		if ((v = strdup(value)) == NULL)
+			return XT_ENOMEM;
+		free(n->attrs[i + 1]);
+		n->attrs[i + 1] = v;
+		return XT_OK;
+	}
+	if (value == NULL)
+		return XT_OK;
+	if ((na = realloc(n->attrs, (i + 3) * sizeof(*na))) == NULL)
+		return XT_ENOMEM;
+	n->attrs = na;
+	na[i] = NULL;
+	k = strdup(name);
+	v = strdup(value);
+	if (k == NULL || v == NULL) {
+		free(k);
+		free(v);
+		return XT_ENOMEM;
+	}
+	na[i] = k;
+	na[i + 1] = v;
+	na[i + 2] = NULL;
+	return XT_OK;
+}
+
+/* The value of attribute name on n (names compare byte for byte), or NULL. */
+const char *
+xt_node_attr(const struct xt_node *n, const char *name)
+{
+	char **a;
+
+	if (n == NULL || n->attrs == NULL || name == NULL)
+		return NULL;
+	for (a = n->attrs; *a != NULL; a += 2)
+		if (strcmp(*a, name) == 0)
+			return a[1];
+	return NULL;
+}
+
+/*
+ * Append child as the last child of parent, which takes ownership, and
+ * return it. A NULL child gives NULL; so does a NULL parent or a text
+ * parent, and then child is freed, so that calls can nest.
+ */
+struct xt_node *
+xt_node_add(struct xt_node *parent, struct xt_node *child)
+{
+	if (child == NULL)
+		return NULL;
+	if (parent == NULL || parent->name == NULL) {
+		xt_node_free(child);
+		return NULL;
+	}
+	node_unlink(child);
+	child->parent = parent;
+	if (parent->last != NULL)
+		parent->last->next = child;
+	else
+		parent->children = child;
+	parent->last = child;
+	return child;
+}
+
+/* Append a new child element (as xt_node_new); returns it, or NULL. */
+struct xt_node *
+xt_node_add_elem(struct xt_node *parent, const char *name, const char *ns)
+{
+	if (parent == NULL)
+		return NULL;
+	return xt_node_add(parent, xt_node_new(name, ns));
+}
+
+/*
+ * Append len bytes of text (copied) to parent, joining them to a text
+ * node that is already its last child. XT_OK, XT_EINVAL or XT_ENOMEM.
+ */
+int
+xt_node_add_text(struct xt_node *parent, const char *text, size_t len)
+{
+	struct xt_node *t;
+	size_t old;
+	char *s;
+
+	if (parent == NULL || parent->name == NULL ||
+	    (text == NULL && len > 0))
+		return XT_EINVAL;
+	if (len == 0)
+		return XT_OK;
+	t = parent->last;
+	if (t != NULL && t->name == NULL) {
+		old = t->text != NULL ? strlen(t->text) : 0;
+		if (len > SIZE_MAX - old - 1 ||
+		    (s = realloc(t->text, old + len + 1)) == NULL)
+			return XT_ENOMEM;
+		memcpy(s + old, text, len);
+		s[old + len] = '\0';
+		t->text = s;
+		return XT_OK;
+	}
+	if ((t = calloc(1, sizeof(*t))) == NULL)
+		return XT_ENOMEM;
+	if ((t->text = strndup(text, len)) == NULL) {
+		free(t);
+		return XT_ENOMEM;
+	}
+	xt_node_add(parent, t);
+	return XT_OK;
+}
+
+/* The namespace an element is in: its own, else its nearest ancestor's. */
+static const char *
+node_ns(const struct xt_node *n)
+{
+	for (; n != NULL; n = n->parent)
+		if (n->name != NULL && n->ns != NULL)
+			return n->ns;
+	return "";
+}
+
+static int
+node_match(const struct xt_node *c, const char *name, const char *ns)
+{
+	return c->name != NULL &&
+	    (name == NULL || strcmp(c->name, name) == 0) &&
+	    (ns == NULL || strcmp(node_ns(c), ns) == 0);
+}
+
+/*
+ * The first child element of n with that local name and namespace
+ * (compared with the namespace each element is in, inherited or its own;
+ * "" is no namespace); NULL for either matches any. NULL if none.
+ */
+struct xt_node *
+xt_node_child(const struct xt_node *n, const char *name, const char *ns)
+{
+	struct xt_node *c;
+
+	if (n == NULL)
+		return NULL;
+	for (c = n->children; c != NULL; c = c->next)
+		if (node_match(c, name, ns))
+			return c;
+	return NULL;
+}
+
+/* The next sibling element after c matching as xt_node_child, or NULL. */
+struct xt_node *
+xt_node_next(const struct xt_node *c, const char *name, const char *ns)
+{
+	if (c == NULL)
+		return NULL;
+	for (c = c->next; c != NULL; c = c->next)
+		if (node_match(c, name, ns))
+			return (struct xt_node *)c;
+	return NULL;
+}
+
+/*
+ * The text children of n joined (for a text node, its own text); owned,
+ * "" if there is none, NULL if memory ran out.
+ */
+char *
+xt_node_text(const struct xt_node *n)
+{
+	const struct xt_node *c;
+	size_t len = 0, l;
+	char *s;
+
+	if (n != NULL && n->name == NULL)
+		return strdup(n->text != NULL ? n->text : "");
+	for (c = n != NULL ? n->children : NULL; c != NULL; c = c->next)
+		if (c->name == NULL && c->text != NULL)
+			len += strlen(c->text);
+	if ((s = malloc(len + 1)) == NULL)
+		return NULL;
+	len = 0;
+	for (c = n != NULL ? n->children : NULL; c != NULL; c = c->next) {
+		if (c->name == NULL && c->text != NULL) {
+			l = strlen(c->text);
+			memcpy(s + len, c->text, l);
+			len += l;
+		}
+	}
+	s[len] = '\0';
+	return s;
+}
+
+static struct xt_node *
+copy_one(const struct xt_node *n)
+{
+	struct xt_node *d;
+	size_t i, cnt = 0;
+
+	if ((d = calloc(1, sizeof(*d))) == NULL)
+		return NULL;
+	if ((n->name != NULL && (d->name = strdup(n->name)) == NULL) ||
+	    (n->ns != NULL && (d->ns = strdup(n->ns)) == NULL) ||
+	    (n->text != NULL && (d->text = strdup(n->text)) == NULL))
+		goto fail;
+	if (n->attrs != NULL) {
+		while (n->attrs[cnt] != NULL)
+			cnt++;
+		if ((d->attrs = calloc(cnt + 1, sizeof(char *))) == NULL)
+			goto fail;
+		for (i = 0; i < cnt; i++)
+			if ((d->attrs[i] = strdup(n->attrs[i])) == NULL)
+				goto fail;
+	}
+	return d;
+fail:
+	node_destroy(d);
+	return NULL;
+}
+
+/* A deep copy of n, without parent or siblings; NULL if memory ran out. */
+struct xt_node *
+xt_node_copy(const struct xt_node *n)
+{
+	const struct xt_node *s;
+	struct xt_node *root, *d, *c;
+
+	if (n == NULL || (root = copy_one(n)) == NULL)
+		return NULL;
+	s = n;
+	d = root;
+	/* Walk the source in document order and mirror each step. */
+	for (;;) {
+		if (s->name != NULL && s->children != NULL) {
+			s = s->children;
+			if ((c = copy_one(s)) == NULL)
+				goto fail;
+			d = xt_node_add(d, c);
+			continue;
+		}
+		while (s != n && s->next == NULL) {
+			s = s->parent;
+			d = d->parent;
+		}
+		if (s == n)
+			return root;
+		s = s->next;
+		if ((c = copy_one(s)) == NULL)
+			goto fail;
+		d = xt_node_add(d->parent, c);
+	}
+fail:
+	xt_node_free(root);
+	return NULL;
+}
+
+/* ---------------------------------------------------------------- output */
+
+struct sbuf {
+	char	*b;
+	size_t	 len;
+	size_t	 cap;
+	int	 err;
+};
+
+static void
+sb_put(struct sbuf *sb, const char *s, size_t n)
+{
+	size_t ncap;
+	char *nb;
+
+	if (sb->err)
+		return;
+	if (n >= sb->cap - sb->len) {
+		ncap = sb->cap != 0 ? sb->cap : 256;
+		while (ncap - sb->len <= n) {
+			if (ncap > SIZE_MAX / 2) {
+				sb->err = XT_ENOMEM;
+				return;
+			}
+			ncap *= 2;
+		}
+		if ((nb = realloc(sb->b, ncap)) == NULL) {
+			sb->err = XT_ENOMEM;
+			return;
+		}
+		sb->b = nb;
+		sb->cap = ncap;
+	}
+	memcpy(sb->b + sb->len, s, n);
+	sb->len += n;
+	sb->b[sb->len] = '\0';
+}
+
+static void
+sb_str(struct sbuf *sb, const char *s)
+{
+	sb_put(sb, s, strlen(s));
+}
+
+/*
+ * Escape for text (& < > and CR, which a parser would turn into LF) or
+ * for an attribute value in single quotes (& < " ' and the white space
+ * that attribute value normalization would turn into spaces).
+ */
+static void
+sb_esc(struct sbuf *sb, const char *s, int attr)
+{
+	const char *run = s, *rep;
+
+	for (; *s != '\0'; s++) {
+		switch (*s) {
+		case '&':
+			rep = "&amp;";
+			break;
+		case '<':
+			rep = "&lt;";
+			break;
+		case '>':
+			rep = attr ? NULL : "&gt;";
+			break;
+		case '"':
+			rep = attr ? "&quot;" : NULL;
+			break;
+		case '\'':
+			rep = attr ? "&apos;" : NULL;
+			break;
+		case '\t':
+			rep = attr ? "&#9;" : NULL;
+			break;
+		case '\n':
+			rep = attr ? "&#10;" : NULL;
+			break;
+		case '\r':
+			rep = "&#13;";
+			break;
+		default:
+			rep = NULL;
+			break;
+		}
+		if (rep == NULL)
+			continue;
+		sb_put(sb, run, (size_t)(s - run));
+		sb_str(sb, rep);
+		run = s + 1;
+	}
+	sb_put(sb, run, (size_t)(s - run));
+}
+
+/* Is s[0..n) UTF-8 (RFC 3629) made only of XML 1.0 Chars (section 2.2)? */
+static int
+chars_ok(const char *str, size_t n)
+{
+	const unsigned char *s = (const unsigned char *)str;
+	unsigned long cp;
+	size_t i = 0;
+	int j, k;
+
+	while (i < n) {
+		if (s[i] < 0x80) {
+			if (s[i] < 0x20 && s[i] != '\t' && s[i] != '\n' &&
+			    s[i] != '\r')
+				return 0;
+			i++;
+			continue;
+		}
+		if (s[i] >= 0xc2 && s[i] <= 0xdf) {
+			k = 1;
+			cp = s[i] & 0x1f;
+		} else if (s[i] >= 0xe0 && s[i] <= 0xef) {
+			k = 2;
+			cp = s[i] & 0x0f;
+		} else if (s[i] >= 0xf0 && s[i] <= 0xf4) {
+			k = 3;
+			cp = s[i] & 0x07;
+		} else
+			return 0;
+		if (n - i <= (size_t)k)
+			return 0;
+		for (j = 1; j <= k; j++) {
+			if ((s[i + j] & 0xc0) != 0x80)
+				return 0;
+			cp = cp << 6 | (s[i + j] & 0x3f);
+		}
+		if ((k == 2 && cp < 0x800) || (k == 3 && cp < 0x10000) ||
+		    cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff) ||
+		    cp == 0xfffe || cp == 0xffff)
+			return 0;
+		i += (size_t)k + 1;
+	}
+	return 1;
+}
+
+/* Could s be written as an element or attribute name? */
+static int
+name_ok(const char *s)
+{
+	const unsigned char *u = (const unsigned char *)s;
+
+	if (s == NULL || *s == '\0' || strchr("-.0123456789", *s) != NULL)
+		return 0;
+	for (; *u != '\0'; u++)
+		if (*u <= ' ' || strchr("<>&'\"=/!?", *u) != NULL)
+			return 0;
+	return chars_ok(s, strlen(s));
+}
+
+/* The default namespace in scope where s is written below top. */
+static const char *
+scope_of(const struct xt_node *s, const struct xt_node *top,
+    const char *parent_ns)
+{
+	const struct xt_node *a;
+
+	if (s != top) {
+		for (a = s->parent; a != NULL; a = a->parent) {
+			if (a->ns != NULL)
+				return a->ns;
+			if (a == top)
+				break;
+		}
+	}
+	return parent_ns != NULL ? parent_ns : "";
+}
+
+static int
+ser_open(struct sbuf *sb, const struct xt_node *s, const char *scope)
+{
+	char **a;
+	const char *v;
+
+	if (s->name == NULL) {
+		v = s->text != NULL ? s->text : "";
+		if (!chars_ok(v, strlen(v)))
+			return XT_EINVAL;
+		sb_esc(sb, v, 0);
+		return XT_OK;
+	}
+	if (!name_ok(s->name))
+		return XT_EINVAL;
+	sb_str(sb, "<");
+	sb_str(sb, s->name);
+	if (s->ns != NULL && strcmp(s->ns, scope) != 0) {
+		if (!chars_ok(s->ns, strlen(s->ns)))
+			return XT_EINVAL;
+		sb_str(sb, " xmlns='");
+		sb_esc(sb, s->ns, 1);
+		sb_str(sb, "'");
+	}
+	for (a = s->attrs; a != NULL && *a != NULL; a += 2) {
+		/* The namespace is the ns field's business alone. */
+		if (strcmp(a[0], "xmlns") == 0)
+			continue;
+		v = a[1] != NULL ? a[1] : "";
+		if (!name_ok(a[0]) || !chars_ok(v, strlen(v)))
+			return XT_EINVAL;
+		sb_str(sb, " ");
+		sb_str(sb, a[0]);
+		sb_str(sb, "='");
+		sb_esc(sb, v, 1);
+		sb_str(sb, "'");
+	}
+	sb_str(sb, s->children != NULL ? ">" : "/>");
+	return XT_OK;
+}
+
+/*
+ * Serialize n (an element with everything below it, or a text node) to an
+ * owned NUL-terminated string in *out, its length in *outlen (may be
+ * NULL). parent_ns is the default namespace in scope (NULL: none); an
+ * element's xmlns is written only where its namespace differs from the
+ * one in scope; an element without one inherits it. Attributes are
+ * written in their order in single quotes; an attribute named "xmlns" is
+ * skipped. XT_EINVAL for a name or text that XML 1.0 cannot carry (bad
+ * UTF-8, control characters), XT_ENOMEM; *out is NULL after a failure.
+ */
+int
+xt_xml_serialize(const struct xt_node *n, const char *parent_ns, char **out,
+    size_t *outlen)
+{
+	struct sbuf sb = { NULL, 0, 0, 0 };
+	const struct xt_node *s;
+	int rc;
+
+	if (out != NULL)
+		*out = NULL;
+	if (outlen != NULL)
+		*outlen = 0;
+	if (n == NULL || out == NULL)
+		return XT_EINVAL;
+	sb_put(&sb, "", 0);
+	s = n;
+	/* Iterative, like xt_node_free. */
+	for (;;) {
+		if ((rc = ser_open(&sb, s, scope_of(s, n, parent_ns))) != XT_OK)
+			goto fail;
+		if (s->name != NULL && s->children != NULL) {
+			s = s->children;
+			continue;
+		}
+		while (s != n && s->next == NULL) {
+			s = s->parent;
+			sb_str(&sb, "</");
+			sb_str(&sb, s->name);
+			sb_str(&sb, ">");
+		}
+		if (s == n)
+			break;
+		s = s->next;
+	}
+	if ((rc = sb.err) != 0)
+		goto fail;
+	*out = sb.b;
+	if (outlen != NULL)
+		*outlen = sb.len;
+	return XT_OK;
+fail:
+	free(sb.b);
+	return rc;
+}
+
+/* ---------------------------------------------------------------- parser */
+
+/* Where the byte scanner stands in the markup. */
+enum lexstate {
+	LX_TEXT,	/* character data */
+	LX_LT,		/* just after '<' */
+	LX_BANG,	/* after "<!", matching "[CDATA[" */
+	LX_CDATA,	/* in a CDATA section */
+	LX_DECL,	/* comment or DOCTYPE: refused, skipped to '>' */
+	LX_PI,		/* processing instruction or XML declaration */
+	LX_ETAG,	/* end tag */
+	LX_STAG,	/* start tag, outside attribute values */
+	LX_SQ,		/* attribute value in '' */
+	LX_DQ		/* attribute value in "" */
+};
+
+struct xt_parser {
+	xmlParserCtxtPtr	 ctxt;
+	enum xt_parse_mode	 mode;
+	struct xt_xml_limits	 lim;
+
+	size_t			 fed;		/* caller's bytes taken */
+	size_t			 lxfed;		/* bytes handed to libxml2 */
+	size_t			 shift;		/* libxml2 offset - ours */
+	size_t			 endmark;	/* ours: end of the last stanza
+						   or of the header */
+	size_t			 mark;		/* libxml2's: all before it
+						   has been parsed */
+
+	char			*synth;		/* fragment mode start tag */
+	size_t			 synthlen;
+	int			 prefixed;	/* BOM and declaration done */
+	char			 head[XML_HEADMAX];
+	size_t			 headlen;
+
+	int			 u8need;	/* continuation bytes due */
+	unsigned char		 u8lo, u8hi;	/* range of the next one */
+	enum lexstate		 lex;
+	int			 lexk;
+	int			 nattr;
+
+	int			 depth;		/* open elements, root 1 */
+	size_t			 st_start;	/* libxml2's offset of '<' */
+	struct xt_node		*header;
+	char			*rootns;	/* default ns around stanzas */
+	struct xt_node		*stanza;	/* being built */
+	struct xt_node		*cur;		/* its open element */
+	char			*tbuf;		/* text not yet in cur */
+	size_t			 tlen;
+	size_t			 tcap;
+	struct xt_node		*qhead;		/* complete stanzas */
+	struct xt_node		*qtail;
+
+	int			 closed;
+	int			 finishing;
+	int			 finished;
+	int			 failed;
+	struct xt_error		 err;
+	int			 lxerr;		/* libxml2 reported an error */
+	char			 lxmsg[160];
+};
+
+/* Copy s to buf, cut at a character boundary to fit XML_NAMECLIP bytes. */
+static const char *
+clip(char *buf, size_t size, const char *s)
+{
+	size_t n = strlen(s);
+
+	if (n >= size)
+		n = size - 1;
+	if (n > XML_NAMECLIP)
+		n = XML_NAMECLIP;
+	if (n < strlen(s))
+		while (n > 0 && ((unsigned char)s[n] & 0xc0) == 0x80)
+			n--;
+	memcpy(buf, s, n);
+	buf[n] = '\0';
+	return buf;
+}
+
+static void
+vreject(struct xt_parser *p, int code, const char *fmt, va_list ap)
+{
+	size_t n;
+
+	if (p->failed)
+		return;
+	p->failed = 1;
+	p->err.code = code;
+	vsnprintf(p->err.msg, sizeof(p->err.msg), fmt, ap);
+	/* A cut must not leave half a UTF-8 character behind. */
+	n = strlen(p->err.msg);
+	if (n == sizeof(p->err.msg) - 1) {
+		while (n > 0 && ((unsigned char)p->err.msg[n] & 0xc0) == 0x80)
+			n--;
+		p->err.msg[n] = '\0';
+	}
+}
+
+/* Refuse from outside libxml2: it is simply never called again. */
+static void
+reject(struct xt_parser *p, int code, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static void
+reject(struct xt_parser *p, int code, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vreject(p, code, fmt, ap);
+	va_end(ap);
+}
+
+/*
+ * Refuse from a SAX callback. xmlStopParser frees libxml2's input buffer,
+ * which the arguments of the callback may point into: call this last.
+ */
+static void
+stop(struct xt_parser *p, int code, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static void
+stop(struct xt_parser *p, int code, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vreject(p, code, fmt, ap);
+	va_end(ap);
+	xmlStopParser(p->ctxt);
+}
+
+static void
+stop_lx(struct xt_parser *p)
+{
+	stop(p, XT_EPROTO, "not-well-formed: %s", p->lxmsg);
+}
+
+static int
+fail(struct xt_parser *p, struct xt_error *e)
+{
+	return xt_error_set(e, p->err.code, "%s", p->err.msg);
+}
+
+/* libxml2's byte offset of where it is reading. */
+static size_t
+lxpos(const struct xt_parser *p)
+{
+	const xmlParserInput *in = p->ctxt->input;
+
+	return (size_t)in->consumed + (size_t)(in->cur - in->base);
+}
+
+/* libxml2's offset of the '<' of the start tag being reported. */
+static int
+tag_start(const struct xt_parser *p, size_t *off)
+{
+	const xmlParserInput *in = p->ctxt->input;
+	const xmlChar *q = in->cur;
+
+	/* No raw '<' can occur inside a start tag: the first one back is it. */
+	while (q > in->base) {
+		if (*--q == '<') {
+			*off = (size_t)in->consumed + (size_t)(q - in->base);
+			return 0;
+		}
+	}
+	return -1;
+}
+
+/* libxml2's offset just past the '>' of the start tag being reported. */
+static size_t
+tag_end(const struct xt_parser *p)
+{
+	const xmlParserInput *in = p->ctxt->input;
+	const xmlChar *q = in->cur;
+
+	while (q < in->end && *q != '>')
+		q++;
+	return (size_t)in->consumed + (size_t)(q - in->base) + 1;
+}
+
+/* Is the stanza being read already over max_stanza? Then stop. */
+static int
+over(struct xt_parser *p)
+{
+	if (lxpos(p) - p->st_start <= p->lim.max_stanza)
+		return 0;
+	stop(p, XT_ETOOBIG, "policy-violation: stanza over %zu bytes",
+	    p->lim.max_stanza);
+	return 1;
+}
+
+static int
+flush_text(struct xt_parser *p)
+{
+	if (p->tlen == 0)
+		return 0;
+	if (xt_node_add_text(p->cur, p->tbuf, p->tlen) != XT_OK) {
+		stop(p, XT_ENOMEM, "resource-constraint: out of memory");
+		return -1;
+	}
+	p->tlen = 0;
+	return 0;
+}
+
+static char *
+cat(const char *a, const char *b, const char *c)
+{
+	size_t la = strlen(a), lb = strlen(b), lc = strlen(c);
+	char *s;
+
+	if ((s = malloc(la + lb + lc + 1)) == NULL)
+		return NULL;
+	memcpy(s, a, la);
+	memcpy(s + la, b, lb);
+	memcpy(s + la + lb, c, lc + 1);
+	return s;
+}
+
+/* Is prefix pfx declared on n's first k attribute slots or above n? */
+static int
+pfx_declared(const struct xt_node *anc, char **own, size_t k,
+    const char *pfx)
+{
+	size_t i;
+
+	for (i = 0; i < k; i += 2)
+		if (strncmp(own[i], "xmlns:", 6) == 0 &&
+		    strcmp(own[i] + 6, pfx) == 0)
+			return 1;
+	for (; anc != NULL; anc = anc->parent) {
+		for (i = 0; anc->attrs != NULL && anc->attrs[i] != NULL;
+		    i += 2)
+			if (strncmp(anc->attrs[i], "xmlns:", 6) == 0 &&
+			    strcmp(anc->attrs[i] + 6, pfx) == 0)
+				return 1;
+	}
+	return 0;
+}
+
+/*
+ * A copy of an attribute value as startElementNs reports it. Without
+ * entity substitution (never XML_PARSE_NOENT) libxml2 hands every '&'
+ * over as "&#38;", whether it came from &amp;, &#38; or &#x26;: no other
+ * '&' can be left in a value, so each "&#38;" is one '&'.
+ */
+static char *
+attr_value(const xmlChar *v, const xmlChar *end)
+{
+	size_t len = (size_t)(end - v), i, j;
+	char *s;
+
+	if ((s = malloc(len + 1)) == NULL)
+		return NULL;
+	for (i = j = 0; i < len; j++) {
+		if (v[i] == '&' && len - i >= 5 &&
+		    memcmp(v + i, "&#38;", 5) == 0) {
+			s[j] = '&';
+			i += 5;
+		} else
+			s[j] = (char)v[i++];
+	}
+	s[j] = '\0';
+	return s;
+}
+
+/*
+ * An element from what startElementNs reports: nss holds nns (prefix,
+ * URI) pairs, attrs nattr (local name, prefix, URI, value, end of value)
+ * quintuples. Prefixed namespace declarations stay as "xmlns:p"
+ * attributes, and one is added where an attribute's prefix was declared
+ * outside the stanza, so that the stanza serializes to namespace-well-
+ * formed XML by itself. An element in no namespace under a default one
+ * gets ns "" (NULL would mean inherit).
+ */
+static struct xt_node *
+make_elem(struct xt_parser *p, const xmlChar *local, const xmlChar *uri,
+    int nns, const xmlChar **nss, int nattr, const xmlChar **attrs,
+    const char *scope, int keep_default)
+{
+	struct xt_node *n;
+	const xmlChar **a;
+	const char *u;
+	size_t k = 0;
+	int i;
+
+	if ((n = calloc(1, sizeof(*n))) == NULL)
+		return NULL;
+	if ((n->name = strdup((const char *)local)) == NULL)
+		goto fail;
+	if (uri != NULL)
+		n->ns = strdup((const char *)uri);
+	else if (scope != NULL && *scope != '\0')
+		n->ns = strdup("");
+	if ((uri != NULL || (scope != NULL && *scope != '\0')) && n->ns == NULL)
+		goto fail;
+	if (nns + nattr == 0)
+		return n;
+	n->attrs = calloc(2 * ((size_t)nns + 2 * (size_t)nattr) + 1,
+	    sizeof(char *));
+	if (n->attrs == NULL)
+		goto fail;
+	for (i = 0; i < nns; i++) {
+		if (nss[2 * i] == NULL && !keep_default)
+			continue;
+		u = nss[2 * i + 1] != NULL ? (const char *)nss[2 * i + 1] : "";
+		n->attrs[k] = nss[2 * i] == NULL ? strdup("xmlns") :
+		    cat("xmlns:", (const char *)nss[2 * i], "");
+		if (n->attrs[k++] == NULL ||
+		    (n->attrs[k++] = strdup(u)) == NULL)
+			goto fail;
+	}
+	for (i = 0; i < nattr; i++) {
+		a = attrs + 5 * i;
+		if (a[1] != NULL && strcmp((const char *)a[1], "xml") != 0 &&
+		    !pfx_declared(p->cur, n->attrs, k, (const char *)a[1])) {
+			n->attrs[k] = cat("xmlns:", (const char *)a[1], "");
+			if (n->attrs[k++] == NULL || (n->attrs[k++] =
+			    strdup(a[2] != NULL ? (const char *)a[2] : "")) ==
+			    NULL)
+				goto fail;
+		}
+		n->attrs[k] = a[1] != NULL ? cat((const char *)a[1], ":",
+		    (const char *)a[0]) : strdup((const char *)a[0]);
+		if (n->attrs[k++] == NULL)
+			goto fail;
+		if ((n->attrs[k++] = attr_value(a[3], a[4])) == NULL)
+			goto fail;
+	}
+	return n;
+fail:
+	xt_node_free(n);
+	return NULL;
+}
+
+static void
+root_start(struct xt_parser *p, const xmlChar *local, const xmlChar *uri,
+    int nns, const xmlChar **nss, int nattr, const xmlChar **attrs)
+{
+	size_t start, end;
+	int i;
+
+	end = tag_end(p);
+	if (p->mode == XT_PARSE_FRAGMENT) {
+		p->depth = 1;
+		p->mark = end;
+		p->endmark = end - p->shift;
+		return;
+	}
+	if (uri == NULL || strcmp((const char *)uri, XT_NS_STREAM) != 0 ||
+	    strcmp((const char *)local, "stream") != 0) {
+		stop(p, XT_EPROTO, "invalid-namespace: the root element is "
+		    "not {%s}stream", XT_NS_STREAM);
+		return;
+	}
+	if (tag_start(p, &start) < 0 || end - start > p->lim.max_stanza) {
+		stop(p, XT_ETOOBIG, "policy-violation: stream header over "
+		    "%zu bytes", p->lim.max_stanza);
+		return;
+	}
+	p->header = make_elem(p, local, uri, nns, nss, nattr, attrs, NULL, 1);
+	if (p->header == NULL)
+		goto nomem;
+	for (i = 0; i < nns; i++) {
+		if (nss[2 * i] == NULL && nss[2 * i + 1] != NULL) {
+			p->rootns = strdup((const char *)nss[2 * i + 1]);
+			if (p->rootns == NULL)
+				goto nomem;
+		}
+	}
+	p->depth = 1;
+	p->mark = end;
+	p->endmark = end - p->shift;
+	return;
+nomem:
+	stop(p, XT_ENOMEM, "resource-constraint: out of memory");
+}
+
+static void
+sax_start(void *ctx, const xmlChar *local, const xmlChar *prefix,
+    const xmlChar *uri, int nns, const xmlChar **nss, int nattr,
+    int ndefaulted, const xmlChar **attrs)
+{
+	struct xt_parser *p = ctx;
+	struct xt_node *n;
+	const char *scope;
+	size_t start;
+
+	(void)prefix;
+	(void)ndefaulted;
+	if (p->failed)
+		return;
+	if (p->lxerr) {
+		stop_lx(p);
+		return;
+	}
+	if (nns + nattr > p->lim.max_attrs) {
+		stop(p, XT_ETOOBIG, "policy-violation: more than %d "
+		    "attributes on an element", p->lim.max_attrs);
+		return;
+	}
+	if (p->depth == 0) {
+		root_start(p, local, uri, nns, nss, nattr, attrs);
+		return;
+	}
+	if (p->depth > p->lim.max_depth) {
+		stop(p, XT_ETOOBIG, "policy-violation: elements nested deeper "
+		    "than %d", p->lim.max_depth);
+		return;
+	}
+	if (p->depth == 1) {
+		if (tag_start(p, &start) < 0) {
+			stop(p, XT_EPROTO, "internal-server-error: stanza "
+			    "start not found");
+			return;
+		}
+		p->st_start = start;
+		p->mark = start;
+		scope = p->rootns;
+	} else {
+		if (flush_text(p) < 0)
+			return;
+		scope = p->cur->ns;
+	}
+	if (over(p))
+		return;
+	n = make_elem(p, local, uri, nns, nss, nattr, attrs, scope, 0);
+	if (n == NULL) {
+		stop(p, XT_ENOMEM, "resource-constraint: out of memory");
+		return;
+	}
+	if (p->depth == 1)
+		p->stanza = n;
+	else
+		xt_node_add(p->cur, n);
+	p->cur = n;
+	p->depth++;
+}
+
+static void
+sax_end(void *ctx, const xmlChar *local, const xmlChar *prefix,
+    const xmlChar *uri)
+{
+	struct xt_parser *p = ctx;
+	char buf[XML_NAMECLIP + 1];
+	size_t pos;
+
+	(void)prefix;
+	(void)uri;
+	if (p->failed)
+		return;
+	if (p->lxerr) {
+		stop_lx(p);
+		return;
+	}
+	if (--p->depth == 0) {
+		if (p->mode == XT_PARSE_STREAM)
+			p->closed = 1;
+		else if (!p->finishing)
+			stop(p, XT_EPROTO, "not-well-formed: end tag </%s> "
+			    "without a start tag",
+			    clip(buf, sizeof(buf), (const char *)local));
+		return;
+	}
+	if (flush_text(p) < 0)
+		return;
+	pos = lxpos(p);
+	if (over(p))
+		return;
+	if (p->depth > 1) {
+		p->cur = p->cur->parent;
+		return;
+	}
+	if (p->qtail != NULL)
+		p->qtail->next = p->stanza;
+	else
+		p->qhead = p->stanza;
+	p->qtail = p->stanza;
+	p->stanza = p->cur = NULL;
+	p->endmark = pos - p->shift;
+	p->mark = pos;
+}
+
+static void
+sax_text(void *ctx, const xmlChar *s, int len)
+{
+	struct xt_parser *p = ctx;
+	size_t n = (size_t)len, ncap;
+	char *nb;
+	int i;
+
+	if (p->failed || len <= 0)
+		return;
+	if (p->lxerr) {
+		stop_lx(p);
+		return;
+	}
+	if (p->cur == NULL) {
+		/* Between stanzas: white space keepalives only. */
+		for (i = 0; i < len; i++) {
+			if (s[i] != ' ' && s[i] != '\t' && s[i] != '\n' &&
+			    s[i] != '\r') {
+				stop(p, XT_EPROTO, "bad-format: text outside "
+				    "a stanza");
+				return;
+			}
+		}
+		p->mark = lxpos(p);
+		return;
+	}
+	if (over(p))
+		return;
+	if (n >= p->tcap - p->tlen) {
+		ncap = p->tcap != 0 ? p->tcap : 256;
+		while (ncap - p->tlen <= n && ncap <= SIZE_MAX / 2)
+			ncap *= 2;
+		if (ncap - p->tlen <= n ||
+		    (nb = realloc(p->tbuf, ncap)) == NULL) {
+			stop(p, XT_ENOMEM, "resource-constraint: out of "
+			    "memory");
+			return;
+		}
+		p->tbuf = nb;
+		p->tcap = ncap;
+	}
+	memcpy(p->tbuf + p->tlen, s, n);
+	p->tlen += n;
+}
+
+static void
+sax_comment(void *ctx, const xmlChar *value)
+{
+	(void)value;
+	stop(ctx, XT_EPROTO, "restricted-xml: comment");
+}
+
+static void
+sax_pi(void *ctx, const xmlChar *target, const xmlChar *data)
+{
+	(void)target;
+	(void)data;
+	stop(ctx, XT_EPROTO, "restricted-xml: processing instruction");
+}
+
+static void
+sax_subset(void *ctx, const xmlChar *name, const xmlChar *extid,
+    const xmlChar *sysid)
+{
+	(void)name;
+	(void)extid;
+	(void)sysid;
+	stop(ctx, XT_EPROTO, "restricted-xml: document type declaration");
+}
+
+static void
+sax_entdecl(void *ctx, const xmlChar *name, int type, const xmlChar *pubid,
+    const xmlChar *sysid, xmlChar *content)
+{
+	(void)name;
+	(void)type;
+	(void)pubid;
+	(void)sysid;
+	(void)content;
+	stop(ctx, XT_EPROTO, "restricted-xml: entity declaration");
+}
+
+static void
+sax_ref(void *ctx, const xmlChar *name)
+{
+	char buf[XML_NAMECLIP + 1];
+
+	stop(ctx, XT_EPROTO, "restricted-xml: entity reference &%s;",
+	    clip(buf, sizeof(buf), name != NULL ? (const char *)name : ""));
+}
+
+static xmlEntityPtr
+sax_getent(void *ctx, const xmlChar *name)
+{
+	/* libxml2 answers the five predefined entities before asking. */
+	sax_ref(ctx, name);
+	return NULL;
+}
+
+static xmlEntityPtr
+sax_getpent(void *ctx, const xmlChar *name)
+{
+	/* Parameter entities live in a DTD, which is refused anyway. */
+	sax_subset(ctx, name, NULL, NULL);
+	return NULL;
+}
+
+static void
+sax_eldecl(void *ctx, const xmlChar *name, int type,
+    xmlElementContentPtr content)
+{
+	(void)type;
+	(void)content;
+	sax_subset(ctx, name, NULL, NULL);
+}
+
+static void
+sax_attdecl(void *ctx, const xmlChar *elem, const xmlChar *name, int type,
+    int def, const xmlChar *defval, xmlEnumerationPtr tree)
+{
+	(void)name;
+	(void)type;
+	(void)def;
+	(void)defval;
+	(void)tree;
+	sax_subset(ctx, elem, NULL, NULL);
+}
+
+static void
+sax_notation(void *ctx, const xmlChar *name, const xmlChar *pubid,
+    const xmlChar *sysid)
+{
+	sax_subset(ctx, name, pubid, sysid);
+}
+
+static void
+sax_unparsed(void *ctx, const xmlChar *name, const xmlChar *pubid,
+    const xmlChar *sysid, const xmlChar *notation)
+{
+	(void)notation;
+	sax_subset(ctx, name, pubid, sysid);
+}
+
+/*
+ * libxml2's errors come here instead of stderr. Stopping the parser from
+ * inside its error path is not safe, so this only records the first one;
+ * the next callback or the return of xmlParseChunk acts on it.
+ */
+static void
+sax_error(void *ctx, xmlErrorPtr err)
+{
+	struct xt_parser *p = ctx;
+	size_t n;
+	char *s;
+
+	if (p == NULL || err == NULL || err->level < XML_ERR_ERROR ||
+	    p->lxerr)
+		return;
+	p->lxerr = 1;
+	snprintf(p->lxmsg, sizeof(p->lxmsg), "%s",
+	    err->message != NULL ? err->message : "error");
+	for (s = p->lxmsg; *s != '\0'; s++)
+		if ((unsigned char)*s < ' ')
+			*s = ' ';
+	n = strlen(p->lxmsg);
+	if (n == sizeof(p->lxmsg) - 1)
+		while (n > 0 && ((unsigned char)p->lxmsg[n] & 0xc0) == 0x80)
+			p->lxmsg[n--] = '\0';
+	while (n > 0 && p->lxmsg[n - 1] == ' ')
+		p->lxmsg[--n] = '\0';
+	if (p->lxmsg[0] >= 'A' && p->lxmsg[0] <= 'Z')
+		p->lxmsg[0] += 'a' - 'A';
+}
+
+/* Hand n bytes to libxml2 and turn what it reports into a rejection. */
+static void
+lxfeed(struct xt_parser *p, const char *buf, size_t n, int terminate)
+{
+	int rc;
+
+	if (p->failed || (n == 0 && !terminate))
+		return;
+	p->lxfed += n;
+	rc = xmlParseChunk(p->ctxt, buf, (int)n, terminate);
+	if (p->failed)
+		return;
+	if (p->lxerr)
+		reject(p, XT_EPROTO, "not-well-formed: %s", p->lxmsg);
+	else if (rc != 0 || !p->ctxt->wellFormed)
+		reject(p, XT_EPROTO, "not-well-formed: libxml2 error %d", rc);
+}
+
+static int
+is_ws(char c)
+{
+	return c == ' ' || c == '\t' || c == '\r' || c == '\n';
+}
+
+static int
+skip_ws(const char **s, const char *e)
+{
+	const char *b = *s;
+
+	while (*s < e && is_ws(**s))
+		(*s)++;
+	return *s > b;
+}
+
+/* name Eq quoted-value, as in XML 1.0 section 2.8; the value in v, vl. */
+static int
+decl_attr(const char **s, const char *e, const char *name, const char **v,
+    size_t *vl)
+{
+	size_t nl = strlen(name);
+	const char *q;
+
+	if ((size_t)(e - *s) < nl || memcmp(*s, name, nl) != 0)
+		return 0;
+	*s += nl;
+	skip_ws(s, e);
+	if (*s >= e || **s != '=')
+		return 0;
+	(*s)++;
+	skip_ws(s, e);
+	if (*s >= e || (**s != '\'' && **s != '"'))
+		return 0;
+	if ((q = memchr(*s + 1, **s, (size_t)(e - *s - 1))) == NULL)
+		return 0;
+	*v = *s + 1;
+	*vl = (size_t)(q - *v);
+	*s = q + 1;
+	return 1;
+}
+
+/*
+ * Check an XML declaration s[0..n) ending in "?>": XML 1.0 only (RFC 6120
+ * section 11.6), UTF-8 only (section 11.6, unsupported-encoding). libxml2
+ * would read encoding= and transcode; XML_PARSE_IGNORE_ENC makes it skip
+ * the name, so the check is ours.
+ */
+static int
+check_decl(struct xt_parser *p, const char *s, size_t n)
+{
+	const char *e = s + n - 2, *v;
+	char buf[32];
+	size_t vl, i;
+	int ws;
+
+	s += 5;
+	skip_ws(&s, e);
+	if (!decl_attr(&s, e, "version", &v, &vl))
+		goto bad;
+	if (vl < 3 || v[0] != '1' || v[1] != '.')
+		goto bad;
+	for (i = 2; i < vl; i++)
+		if (v[i] < '0' || v[i] > '9')
+			goto bad;
+	if (vl != 3 || v[2] != '0') {
+		reject(p, XT_EPROTO, "restricted-xml: xml version %.*s "
+		    "(only 1.0)", vl > 16 ? 16 : (int)vl, v);
+		return -1;
+	}
+	ws = skip_ws(&s, e);
+	if (ws && decl_attr(&s, e, "encoding", &v, &vl)) {
+		if (vl == 0 || vl >= sizeof(buf) ||
+		    !((v[0] >= 'A' && v[0] <= 'Z') || (v[0] >= 'a' &&
+		    v[0] <= 'z')))
+			goto bad;
+		for (i = 0; i < vl; i++) {
+			if (strchr("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnop"
+			    "qrstuvwxyz0123456789._-", v[i]) == NULL)
+				goto bad;
+			buf[i] = v[i];
+		}
+		buf[vl] = '\0';
+		if (strcasecmp(buf, "UTF-8") != 0) {
+			reject(p, XT_EPROTO, "unsupported-encoding: %s", buf);
+			return -1;
+		}
+		ws = skip_ws(&s, e);
+	}
+	if (ws && decl_attr(&s, e, "standalone", &v, &vl)) {
+		if (!(vl == 3 && memcmp(v, "yes", 3) == 0) &&
+		    !(vl == 2 && memcmp(v, "no", 2) == 0))
+			goto bad;
+		skip_ws(&s, e);
+	}
+	if (s != e)
+		goto bad;
+	return 0;
+bad:
+	reject(p, XT_EPROTO, "not-well-formed: malformed xml declaration");
+	return -1;
+}
+
+/*
+ * The first bytes: an optional UTF-8 BOM, then an optional XML
+ * declaration, which may come only here (XML 1.0 section 2.8). Until that
+ * is settled, bytes wait in head. Then libxml2 gets the BOM and the
+ * declaration, in fragment mode the implied root's start tag, and the
+ * rest. Returns 1 when settled, 0 to wait for more, -1 on rejection.
+ */
+static int
+prefix(struct xt_parser *p, int final)
+{
+	static const char bom[] = "\xef\xbb\xbf";
+	const char *h = p->head, *r, *q = NULL;
+	size_t len = p->headlen, b = 0, rl, decl = 0, i;
+
+	if (len < 3 && memcmp(h, bom, len) == 0 && !final)
+		return 0;
+	if (len >= 3 && memcmp(h, bom, 3) == 0)
+		b = 3;
+	r = h + b;
+	rl = len - b;
+	if (memcmp(r, "<?xml", rl < 5 ? rl : 5) == 0) {
+		if (rl < 6) {
+			if (!final)
+				return 0;
+		} else if (is_ws(r[5])) {
+			for (i = 6; i + 1 < rl && q == NULL; i++)
+				if (r[i] == '?' && r[i + 1] == '>')
+					q = r + i;
+			if (q == NULL && len == sizeof(p->head)) {
+				reject(p, XT_EPROTO, "not-well-formed: xml "
+				    "declaration too long");
+				return -1;
+			}
+			if (q == NULL && !final)
+				return 0;
+			if (q != NULL) {
+				decl = (size_t)(q - r) + 2;
+				if (check_decl(p, r, decl) < 0)
+					return -1;
+			}
+		}
+	}
+	p->prefixed = 1;
+	lxfeed(p, h, b + decl, 0);
+	if (p->synth != NULL) {
+		p->shift = p->synthlen;
+		lxfeed(p, p->synth, p->synthlen, 0);
+	}
+	lxfeed(p, h + b + decl, len - b - decl, 0);
+	return p->failed ? -1 : 1;
+}
+
+/*
+ * The byte scanner: UTF-8 by RFC 3629 (libxml2 would fall back to
+ * Latin-1 on bad input), no NUL, and attributes counted as the bytes of a
+ * start tag arrive, before libxml2 spends quadratic time on them. Returns
+ * how many bytes are acceptable; fewer than n after a rejection.
+ */
+static size_t
+scan(struct xt_parser *p, const unsigned char *s, size_t n)
+{
+	static const char cdata[] = "[CDATA[";
+	size_t i;
+	unsigned char c;
+
+	for (i = 0; i < n; i++) {
+		c = s[i];
+		if (p->u8need > 0) {
+			if (c < p->u8lo || c > p->u8hi)
+				goto badutf8;
+			p->u8lo = 0x80;
+			p->u8hi = 0xbf;
+			p->u8need--;
+			continue;
+		}
+		if (c >= 0x80) {
+			if (c < 0xc2 || c > 0xf4)
+				goto badutf8;
+			p->u8need = c < 0xe0 ? 1 : c < 0xf0 ? 2 : 3;
+			p->u8lo = c == 0xe0 ? 0xa0 : c == 0xf0 ? 0x90 : 0x80;
+			p->u8hi = c == 0xed ? 0x9f : c == 0xf4 ? 0x8f : 0xbf;
+		} else if (c == 0) {
+			reject(p, XT_EPROTO, "not-well-formed: nul character");
+			return i;
+		}
+		switch (p->lex) {
+		case LX_TEXT:
+			if (c == '<')
+				p->lex = LX_LT;
+			break;
+		case LX_LT:
+			p->lexk = 0;
+			if (c == '!')
+				p->lex = LX_BANG;
+			else if (c == '?')
+				p->lex = LX_PI;
+			else if (c == '/')
+				p->lex = LX_ETAG;
+			else {
+				p->lex = c == '>' ? LX_TEXT : LX_STAG;
+				p->nattr = 0;
+			}
+			break;
+		case LX_BANG:
+			if (c == (unsigned char)cdata[p->lexk]) {
+				if (++p->lexk == 7) {
+					p->lex = LX_CDATA;
+					p->lexk = 0;
+				}
+			} else
+				p->lex = c == '>' ? LX_TEXT : LX_DECL;
+			break;
+		case LX_CDATA:
+			if (c == '>' && p->lexk >= 2)
+				p->lex = LX_TEXT;
+			p->lexk = c == ']' ? p->lexk + 1 : 0;
+			break;
+		case LX_DECL:
+		case LX_ETAG:
+			if (c == '>')
+				p->lex = LX_TEXT;
+			break;
+		case LX_PI:
+			if (c == '>' && p->lexk)
+				p->lex = LX_TEXT;
+			p->lexk = c == '?';
+			break;
+		case LX_STAG:
+			if (c == '\'')
+				p->lex = LX_SQ;
+			else if (c == '"')
+				p->lex = LX_DQ;
+			else if (c == '>')
+				p->lex = LX_TEXT;
+			else if (c == '=' && ++p->nattr > p->lim.max_attrs) {
+				reject(p, XT_ETOOBIG, "policy-violation: more "
+				    "than %d attributes on an element",
+				    p->lim.max_attrs);
+				return i;
+			}
+			break;
+		case LX_SQ:
+			if (c == '\'')
+				p->lex = LX_STAG;
+			break;
+		case LX_DQ:
+			if (c == '"')
+				p->lex = LX_STAG;
+			break;
+		}
+	}
+	return n;
+badutf8:
+	reject(p, XT_EPROTO, "not-well-formed: invalid utf-8");
+	return i;
+}
+
+/* Scanned bytes go to the prefix until it is settled, then to libxml2. */
+static void
+take(struct xt_parser *p, const char *buf, size_t n)
+{
+	size_t c;
+
+	if (!p->prefixed) {
+		c = sizeof(p->head) - p->headlen;
+		if (c > n)
+			c = n;
+		memcpy(p->head + p->headlen, buf, c);
+		p->headlen += c;
+		buf += c;
+		n -= c;
+		if (prefix(p, 0) <= 0)
+			return;
+	}
+	lxfeed(p, buf, n, 0);
+}
+
+/*
+ * A new parser for an XMPP stream (mode XT_PARSE_STREAM, whose root must
+ * be {http://etherx.jabber.org/streams}stream, RFC 6120 section 4.8) or for
+ * a sequence of elements (XT_PARSE_FRAGMENT, as if inside a root whose
+ * default namespace is ns; implemented by giving libxml2 a start tag the
+ * caller never wrote, which no reported offset counts). Zero fields of
+ * limits, or a NULL limits, take the defaults: 262144 bytes per stanza,
+ * depth 32, 64 attributes (namespace declarations count), no total cap.
+ * NULL if memory ran out or ns cannot be written as XML.
+ */
+struct xt_parser *
+xt_parser_new(enum xt_parse_mode mode, const char *ns,
+    const struct xt_xml_limits *limits)
+{
+	struct xt_parser *p;
+	xmlSAXHandler sax;
+	struct sbuf sb = { NULL, 0, 0, 0 };
+
+	if ((p = calloc(1, sizeof(*p))) == NULL)
+		return NULL;
+	p->mode = mode;
+	if (limits != NULL)
+		p->lim = *limits;
+	if (p->lim.max_stanza == 0)
+		p->lim.max_stanza = XML_DEF_STANZA;
+	if (p->lim.max_depth <= 0)
+		p->lim.max_depth = XML_DEF_DEPTH;
+	if (p->lim.max_attrs <= 0)
+		p->lim.max_attrs = XML_DEF_ATTRS;
+	if (mode == XT_PARSE_FRAGMENT) {
+		sb_str(&sb, "<" XML_ROOT);
+		if (ns != NULL && *ns != '\0') {
+			if (!chars_ok(ns, strlen(ns)))
+				goto fail;
+			sb_str(&sb, " xmlns='");
+			sb_esc(&sb, ns, 1);
+			sb_str(&sb, "'");
+			if ((p->rootns = strdup(ns)) == NULL)
+				goto fail;
+		}
+		sb_str(&sb, ">");
+		if (sb.err)
+			goto fail;
+		p->synth = sb.b;
+		p->synthlen = sb.len;
+		sb.b = NULL;
+	}
+
+	memset(&sax, 0, sizeof(sax));
+	sax.initialized = XML_SAX2_MAGIC;
+	sax.startElementNs = sax_start;
+	sax.endElementNs = sax_end;
+	sax.characters = sax_text;
+	/* The same callback, so libxml2 never guesses which blanks matter. */
+	sax.ignorableWhitespace = sax_text;
+	sax.cdataBlock = sax_text;
+	sax.comment = sax_comment;
+	sax.processingInstruction = sax_pi;
+	sax.internalSubset = sax_subset;
+	sax.externalSubset = sax_subset;
+	sax.entityDecl = sax_entdecl;
+	sax.getEntity = sax_getent;
+	sax.getParameterEntity = sax_getpent;
+	sax.reference = sax_ref;
+	sax.elementDecl = sax_eldecl;
+	sax.attributeDecl = sax_attdecl;
+	sax.notationDecl = sax_notation;
+	sax.unparsedEntityDecl = sax_unparsed;
+	sax.resolveEntity = NULL;
+	sax.serror = sax_error;
+
+	xmlInitParser();
+	p->ctxt = xmlCreatePushParserCtxt(&sax, p, NULL, 0, NULL);
+	if (p->ctxt == NULL)
+		goto fail;
+	xmlCtxtUseOptions(p->ctxt, XML_PARSE_NONET | XML_PARSE_IGNORE_ENC);
+	/* What xmlCtxtUseOptions already sets, made independent of globals. */
+	p->ctxt->replaceEntities = 0;
+	p->ctxt->loadsubset = 0;
+	p->ctxt->validate = 0;
+	return p;
+fail:
+	free(sb.b);
+	xt_parser_free(p);
+	return NULL;
+}
+
+/* Free the parser, its queued stanzas and its header. NULL is fine. */
+void
+xt_parser_free(struct xt_parser *p)
+{
+	struct xt_node *n, *next;
+
+	if (p == NULL)
+		return;
+	if (p->ctxt != NULL)
+		xmlFreeParserCtxt(p->ctxt);
+	for (n = p->qhead; n != NULL; n = next) {
+		next = n->next;
+		n->next = NULL;
+		xt_node_free(n);
+	}
+	xt_node_free(p->stanza);
+	xt_node_free(p->header);
+	free(p->tbuf);
+	free(p->rootns);
+	free(p->synth);
+	free(p);
+}
+
+/*
+ * Feed n bytes of the stream (split anywhere: the result does not depend
+ * on how). Returns XT_OK; XT_ETOOBIG for a limit (policy-violation);
+ * XT_EPROTO for restricted-xml, not-well-formed, bad-format,
+ * unsupported-encoding, invalid-namespace (RFC 6120 sections 4.9.3, 11);
+ * XT_ENOMEM (resource-constraint). e's message starts with the condition.
+ * After a failure every call fails the same way. Stanzas completed before
+ * the failure stay queued.
+ */
+int
+xt_parser_feed(struct xt_parser *p, const char *buf, size_t n,
+    struct xt_error *e)
+{
+	size_t k, good, unparsed;
+
+	if (p == NULL || (buf == NULL && n > 0))
+		return xt_error_set(e, XT_EINVAL, "xml: bad arguments");
+	if (p->failed)
+		return fail(p, e);
+	if (p->finished)
+		return xt_error_set(e, XT_EINVAL, "xml: input already ended");
+	if (p->lim.max_total != 0 && n > p->lim.max_total - p->fed) {
+		reject(p, XT_ETOOBIG, "policy-violation: input over %zu bytes",
+		    p->lim.max_total);
+		return fail(p, e);
+	}
+	while (n > 0) {
+		k = n < XML_PIECE ? n : XML_PIECE;
+		good = scan(p, (const unsigned char *)buf, k);
+		p->fed += good;
+		take(p, buf, good);
+		if (p->failed)
+			return fail(p, e);
+		/*
+		 * libxml2 keeps an unfinished token (a start tag waiting for
+		 * its '>') in memory: bound what it may hold.
+		 */
+		unparsed = p->lxfed - p->mark;
+		if (unparsed > XML_SLACK &&
+		    unparsed - XML_SLACK > p->lim.max_stanza) {
+			reject(p, XT_ETOOBIG, "policy-violation: stanza over "
+			    "%zu bytes", p->lim.max_stanza);
+			return fail(p, e);
+		}
+		buf += k;
+		n -= k;
+	}
+	return XT_OK;
+}
+
+/*
+ * The input has ended. In fragment mode an element left open, a partial
+ * tag or a partial UTF-8 character is not-well-formed; in stream mode so
+ * is a stream not closed by </stream:stream>. XT_OK, or as
+ * xt_parser_feed. Afterwards xt_parser_feed refuses more input.
+ */
+int
+xt_parser_finish(struct xt_parser *p, struct xt_error *e)
+{
+	char buf[XML_NAMECLIP + 1];
+
+	if (p == NULL)
+		return xt_error_set(e, XT_EINVAL, "xml: bad arguments");
+	if (p->failed)
+		return fail(p, e);
+	if (p->finished)
+		return XT_OK;
+	if (p->u8need > 0)
+		reject(p, XT_EPROTO, "not-well-formed: invalid utf-8 "
+		    "(truncated at the end)");
+	else if (p->mode == XT_PARSE_STREAM) {
+		if (!p->closed)
+			reject(p, XT_EPROTO, "not-well-formed: the stream "
+			    "ended without </stream:stream>");
+		else
+			lxfeed(p, NULL, 0, 1);
+	} else {
+		if (!p->prefixed)
+			prefix(p, 1);
+		if (p->stanza != NULL)
+			reject(p, XT_EPROTO, "not-well-formed: <%s> not "
+			    "closed at the end of the input",
+			    clip(buf, sizeof(buf), p->stanza->name));
+		p->finishing = 1;
+		lxfeed(p, "</" XML_ROOT ">", 4, 1);
+		if (!p->failed && p->depth != 0)
+			reject(p, XT_EPROTO, "not-well-formed: unexpected end "
+			    "of the input");
+	}
+	p->finished = 1;
+	return p->failed ? fail(p, e) : XT_OK;
+}
+
+/*
+ * The oldest complete depth-1 element not yet taken, detached and owned
+ * by the caller (free with xt_node_free); NULL if none is ready.
+ */
+struct xt_node *
+xt_parser_next(struct xt_parser *p)
+{
+	struct xt_node *n;
+
+	if (p == NULL || (n = p->qhead) == NULL)
+		return NULL;
+	if ((p->qhead = n->next) == NULL)
+		p->qtail = NULL;
+	n->next = NULL;
+	return n;
+}
+
+/*
+ * Stream mode: the root element once its start tag was read, without
+ * children; its attributes include the namespace declarations ("xmlns"
+ * for the content namespace, "xmlns:stream"). Owned by the parser. NULL
+ * before, and always in fragment mode.
+ */
+const struct xt_node *
+xt_parser_header(const struct xt_parser *p)
+{
+	return p != NULL ? p->header : NULL;
+}
+
+/* Stream mode: 1 once </stream:stream> was read (RFC 6120 4.4), else 0. */
+int
+xt_parser_closed(const struct xt_parser *p)
+{
+	return p != NULL && p->closed;
+}
+
+/*
+ * The number of bytes fed after the end tag of the last complete depth-1
+ * element, or after the header if none followed it (all bytes before the
+ * header). Right after <proceed/> (RFC 6120 5.4.3.3) it must be 0.
+ */
+size_t
+xt_parser_pending(const struct xt_parser *p)
+{
+	if (p == NULL || p->fed < p->endmark)
+		return 0;
+	return p->fed - p->endmark;
+}
