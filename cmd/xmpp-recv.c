@@ -64,8 +64,12 @@ debug_out(void *arg, char dir, const char *text, size_t len)
 static void __attribute__((noreturn))
 die(int rc, const char *what)
 {
+	char msg[XT_ERRLEN];
+
+	/* what may live in the session: copy it before closing. */
+	snprintf(msg, sizeof(msg), "%s", what);
 	xt_session_free(sess);
-	errx(xt_exit_status(rc), "%s", what);
+	errx(xt_exit_status(rc), "%s", msg);
 }
 
 static long
