@@ -172,8 +172,10 @@ verify_cb(gnutls_session_t session)
 		return 0;
 	if (gnutls_certificate_verification_status_print(status,
 	    GNUTLS_CRT_X509, &out, 0) >= 0) {
-		snprintf(t->why, sizeof(t->why), "certificate for %s: %s",
-		    t->udomain, out.data);
+		snprintf(t->why, sizeof(t->why), "certificate for %s: %.*s",
+		    t->udomain, (int)strcspn((char *)out.data, "\n") -
+		    (out.size > 0 && out.data[out.size - 1] == ' '),
+		    out.data);
 		gnutls_free(out.data);
 	} else
 		snprintf(t->why, sizeof(t->why), "certificate for %s refused",

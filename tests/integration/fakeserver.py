@@ -342,6 +342,7 @@ class Conn:
             self.send(hostile(self.server.arg))
             self.event("sent badxml:%s" % self.server.arg)
             if self.starttls(TLS_FAILURE + END, header=b""):
+                self.sock.shutdown(socket.SHUT_WR)
                 self.drain()
 
 
