@@ -11,6 +11,7 @@
 #include <fcntl.h>
 #include <netdb.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <poll.h>
 #include <resolv.h>
 #include <stdio.h>
@@ -187,7 +188,7 @@ try_addr(const struct addrinfo *ai, int64_t deadline, int *fd, int *err)
 {
 	struct pollfd pfd;
 	socklen_t len = sizeof(*err);
-	int s, r;
+	int s, r, one = 1;
 
 	s = socket(ai->ai_family, ai->ai_socktype | SOCK_NONBLOCK |
 	    SOCK_CLOEXEC, ai->ai_protocol);
@@ -219,6 +220,8 @@ try_addr(const struct addrinfo *ai, int64_t deadline, int *fd, int *err)
 		return XT_ENET;
 	}
 done:
+	/* XMPP is small writes that each wait for an answer: no Nagle. */
+	setsockopt(s, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 	*fd = s;
 	return XT_OK;
 }

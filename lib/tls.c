@@ -4,6 +4,11 @@
  * DNS-ID by GnuTLS and, failing that, as XmppAddr or SRV-ID; key purpose TLS
  * server; TLS 1.2 at least. A pin (SHA-256 of the SPKI) replaces the CA.
  */
+#include <sys/socket.h>
+
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+
 #include <errno.h>
 #include <poll.h>
 #include <stdlib.h>
@@ -288,13 +293,20 @@ static int
 wait_fd(struct xt_tls *t, int64_t deadline)
 {
 	struct pollfd pfd;
-	int r;
+	int r, one = 1;
 
 	if (t->fd < 0)
 		return XT_OK;
 	pfd.fd = t->fd;
 	pfd.events = gnutls_record_get_direction(t->session) ? POLLOUT :
 	    POLLIN;
+	/*
+	 * Servers often answer in two small writes and Nagle holds the
+	 * second until our ACK: do not delay it (Linux resets this flag).
+	 */
+	if (pfd.events == POLLIN)
+		setsockopt(t->fd, IPPROTO_TCP, TCP_QUICKACK, &one,
+		    sizeof(one));
 	do
 		r = poll(&pfd, 1, xt_ms_left(deadline));
 	while (r < 0 && errno == EINTR);

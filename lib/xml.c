@@ -903,17 +903,19 @@ pfx_declared(const struct xt_node *anc, char **own, size_t k,
 }
 
 /*
- * A copy of an attribute value as startElementNs reports it. Without
- * entity substitution (never XML_PARSE_NOENT) libxml2 hands every '&'
- * over as "&#38;", whether it came from &amp;, &#38; or &#x26;: no other
- * '&' can be left in a value, so each "&#38;" is one '&'.
+ * A copy of an attribute value or namespace name as libxml2 reports it.
+ * Without entity substitution (never XML_PARSE_NOENT) libxml2 hands every
+ * '&' in an attribute over as "&#38;", whether it came from &amp;, &#38;
+ * or &#x26;, and xmlns values become namespace names that way too: no
+ * other '&' can be left, so each "&#38;" is one '&'. end NULL: up to NUL.
  */
 static char *
-attr_value(const xmlChar *v, const xmlChar *end)
+amp_dup(const xmlChar *v, const xmlChar *end)
 {
-	size_t len = (size_t)(end - v), i, j;
+	size_t len, i, j;
 	char *s;
 
+	len = end != NULL ? (size_t)(end - v) : strlen((const char *)v);
 	if ((s = malloc(len + 1)) == NULL)
 		return NULL;
 	for (i = j = 0; i < len; j++) {
@@ -943,8 +945,7 @@ make_elem(struct xt_parser *p, const xmlChar *local, const xmlChar *uri,
     const char *scope, int keep_default)
 {
 	struct xt_node *n;
-	const xmlChar **a;
-	const char *u;
+	const xmlChar **a, *u;
 	size_t k = 0;
 	int i;
 
@@ -953,7 +954,7 @@ make_elem(struct xt_parser *p, const xmlChar *local, const xmlChar *uri,
 	if ((n->name = strdup((const char *)local)) == NULL)
 		goto fail;
 	if (uri != NULL)
-		n->ns = strdup((const char *)uri);
+		n->ns = amp_dup(uri, NULL);
 	else if (scope != NULL && *scope != '\0')
 		n->ns = strdup("");
 	if ((uri != NULL || (scope != NULL && *scope != '\0')) && n->ns == NULL)
@@ -967,11 +968,11 @@ make_elem(struct xt_parser *p, const xmlChar *local, const xmlChar *uri,
 	for (i = 0; i < nns; i++) {
 		if (nss[2 * i] == NULL && !keep_default)
 			continue;
-		u = nss[2 * i + 1] != NULL ? (const char *)nss[2 * i + 1] : "";
+		u = nss[2 * i + 1] != NULL ? nss[2 * i + 1] : BAD_CAST "";
 		n->attrs[k] = nss[2 * i] == NULL ? strdup("xmlns") :
 		    cat("xmlns:", (const char *)nss[2 * i], "");
 		if (n->attrs[k++] == NULL ||
-		    (n->attrs[k++] = strdup(u)) == NULL)
+		    (n->attrs[k++] = amp_dup(u, NULL)) == NULL)
 			goto fail;
 	}
 	for (i = 0; i < nattr; i++) {
@@ -980,7 +981,7 @@ make_elem(struct xt_parser *p, const xmlChar *local, const xmlChar *uri,
 		    !pfx_declared(p->cur, n->attrs, k, (const char *)a[1])) {
 			n->attrs[k] = cat("xmlns:", (const char *)a[1], "");
 			if (n->attrs[k++] == NULL || (n->attrs[k++] =
-			    strdup(a[2] != NULL ? (const char *)a[2] : "")) ==
+			    amp_dup(a[2] != NULL ? a[2] : BAD_CAST "", NULL)) ==
 			    NULL)
 				goto fail;
 		}
@@ -988,8 +989,12 @@ make_elem(struct xt_parser *p, const xmlChar *local, const xmlChar *uri,
 		    (const char *)a[0]) : strdup((const char *)a[0]);
 		if (n->attrs[k++] == NULL)
 			goto fail;
-		if ((n->attrs[k++] = attr_value(a[3], a[4])) == NULL)
+		if ((n->attrs[k++] = amp_dup(a[3], a[4])) == NULL)
 			goto fail;
+	}
+	if (k == 0) {
+		free(n->attrs);
+		n->attrs = NULL;
 	}
 	return n;
 fail:
@@ -1027,7 +1032,7 @@ root_start(struct xt_parser *p, const xmlChar *local, const xmlChar *uri,
 		goto nomem;
 	for (i = 0; i < nns; i++) {
 		if (nss[2 * i] == NULL && nss[2 * i + 1] != NULL) {
-			p->rootns = strdup((const char *)nss[2 * i + 1]);
+			p->rootns = amp_dup(nss[2 * i + 1], NULL);
 			if (p->rootns == NULL)
 				goto nomem;
 		}

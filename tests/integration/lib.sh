@@ -29,6 +29,9 @@ XT_TOP=$(cd "$XT_LIB_DIR/../.." && pwd)
 XT_BIN=$XT_TOP/bin
 XT_MAIN_PID=$BASHPID
 XT_PYTHON=${XT_PYTHON:-python3}
+# Resolve a pyenv-style shim once: it costs ~0.1 s on every call.
+XT_PYTHON=$("$XT_PYTHON" -c 'import sys; print(sys.executable)' 2>/dev/null) ||
+	XT_PYTHON=python3
 XT_PROSODY=${XT_PROSODY:-prosody}
 XT_PROSODYCTL=${XT_PROSODYCTL:-prosodyctl}
 XT_DOMAIN=xt.test
@@ -150,7 +153,7 @@ unlike() {
 # file_like FILE REGEX DESC / file_unlike FILE REGEX DESC: grep -E on a file
 # (binary-safe; a missing file counts as empty).
 file_like() {
-	if [ -f "$1" ] && grep -aEq -- "$2" "$1"; then
+	if [ -f "$1" ] && LC_ALL=C grep -aEq -- "$2" "$1"; then
 		pass "$3"
 	else
 		fail "$3"
@@ -160,7 +163,7 @@ file_like() {
 }
 file_unlike() {
 	local hit
-	if [ -f "$1" ] && hit=$(grep -aE -m1 -- "$2" "$1"); then
+	if [ -f "$1" ] && hit=$(LC_ALL=C grep -aE -m1 -- "$2" "$1"); then
 		fail "$3"
 		diag "    $1 matches '$2':" "    ${hit:0:500}"
 		return 1
@@ -195,6 +198,15 @@ bail_out() {
 
 XT_AT_EXIT=()
 
+# Servers must be started by the main shell: one started in $(...), a
+# pipeline or ( ) would be unknown to the EXIT trap.
+_xt_main_shell() {
+	if [ "$BASHPID" != "$XT_MAIN_PID" ]; then
+		echo "$1: call it from the main shell, not from \$(...), ( ) or a pipeline" >&2
+		return 1
+	fi
+}
+
 # xt_at_exit 'COMMAND': run COMMAND (eval'd) from the EXIT trap, before
 # the servers are stopped and the temp dir removed; last registered, first run.
 xt_at_exit() {
@@ -203,6 +215,7 @@ xt_at_exit() {
 
 _xt_exit() {
 	local st=$? i
+	set +eu
 	trap - EXIT INT TERM HUP
 	# Only the shell that sourced us cleans up, never a subshell.
 	if [ "$BASHPID" != "$XT_MAIN_PID" ]; then
@@ -471,34 +484,43 @@ _xt_lua() {
 _xt_kill() {
 	local pid=$1 limit=$((${2:-5} * 20)) i
 	[ -n "$pid" ] || return 0
-	kill -TERM "$pid" 2>/dev/null || { wait "$pid" 2>/dev/null; return 0; }
+	if ! kill -TERM "$pid" 2>/dev/null; then
+		wait "$pid" 2>/dev/null || :
+		return 0
+	fi
 	for ((i = 0; i < limit; i++)); do
 		kill -0 "$pid" 2>/dev/null || break
 		sleep 0.05
 	done
 	if kill -0 "$pid" 2>/dev/null; then
-		kill -KILL "$pid" 2>/dev/null
+		kill -KILL "$pid" 2>/dev/null || :
 	fi
-	wait "$pid" 2>/dev/null
+	wait "$pid" 2>/dev/null || :
 	return 0
 }
 
-# A background guard that stops PID when this script dies without running its
-# EXIT trap (SIGKILL).  Its output goes nowhere, so prove is never kept waiting.
+# _xt_watchdog PID: a background guard that stops PID if this script dies
+# without running its EXIT trap (SIGKILL); sets XT_WATCHDOG_PID.  Its output
+# goes nowhere, so prove is never kept waiting.
 _xt_watchdog() {
 	local pid=$1
 	(
-		trap '' INT HUP
-		trap 'exit 0' TERM
+		s=
+		trap 'kill $s 2>/dev/null; exit 0' TERM
 		while kill -0 "$XT_MAIN_PID" 2>/dev/null; do
 			kill -0 "$pid" 2>/dev/null || exit 0
-			sleep 1
+			sleep 1 &
+			s=$!
+			wait $s
 		done
-		kill -TERM "$pid" 2>/dev/null
-		sleep 5
+		kill -TERM "$pid" 2>/dev/null || exit 0
+		for i in 1 2 3 4 5 6 7 8 9 10; do
+			sleep 0.5
+			kill -0 "$pid" 2>/dev/null || exit 0
+		done
 		kill -KILL "$pid" 2>/dev/null
 	) </dev/null >/dev/null 2>&1 &
-	echo $!
+	XT_WATCHDOG_PID=$!
 }
 
 _xt_prosody_log_tail() {
@@ -517,6 +539,7 @@ _xt_prosody_log_tail() {
 # XT_PROSODY_PASSWORD_HASH=SHA-256 stores SCRAM-SHA-256 credentials, so that
 # Prosody offers SCRAM-SHA-256 (and no SCRAM-SHA-1); the default is SHA-1.
 prosody_start() {
+	_xt_main_shell prosody_start || return 1
 	if [ -n "$XT_PROSODY_PID" ]; then
 		echo "prosody_start: already running (pid $XT_PROSODY_PID)" >&2
 		return 1
@@ -524,18 +547,34 @@ prosody_start() {
 	_xt_certs_once || return 1
 	XT_PROSODY_DIR=$XT_DIR/prosody
 	XT_PROSODY_CFG=$XT_PROSODY_DIR/prosody.cfg.lua
+	export XT_PROSODY_DIR XT_PROSODY_CFG
 	mkdir -p "$XT_PROSODY_DIR/data" "$XT_PROSODY_DIR/certs" || return 1
 	chmod 700 "$XT_PROSODY_DIR"
-	XT_PORT=$(free_port) && XT_TLS_PORT=$(free_port) || return 1
-	export XT_PORT XT_TLS_PORT XT_PROSODY_DIR XT_PROSODY_CFG
-
-	local d=$XT_PROSODY_DIR level=info crt key
-	[ -z "${XT_PROSODY_DEBUG:-}" ] || [ "${XT_PROSODY_DEBUG}" = 0 ] || level=debug
 	# Prosody also looks for HOST.crt/.key in its certificates directory.
-	cp "$XT_CERTS/good.crt" "$d/certs/xt.test.crt" &&
-		cp "$XT_CERTS/good.key" "$d/certs/xt.test.key" || return 1
+	cp "$XT_CERTS/good.crt" "$XT_PROSODY_DIR/certs/xt.test.crt" &&
+		cp "$XT_CERTS/good.key" "$XT_PROSODY_DIR/certs/xt.test.key" || return 1
+	local try st
+	# A port taken between free_port and the bind (another test running in
+	# parallel) makes Prosody run without it: try again on other ports.
+	for try in 1 2 3; do
+		_xt_prosody_launch
+		st=$?
+		[ "$st" = 2 ] || return "$st"
+		echo "prosody_start: port in use, trying others" >&2
+	done
+	return 1
+}
+
+# Write the configuration for new ports, start Prosody and wait until it
+# answers (15 s at most): 0 when it does, 2 when a port was in use, else 1.
+_xt_prosody_launch() {
+	local d=$XT_PROSODY_DIR level=info crt key deadline
+	XT_PORT=$(free_port) && XT_TLS_PORT=$(free_port) || return 1
+	export XT_PORT XT_TLS_PORT
+	[ -z "${XT_PROSODY_DEBUG:-}" ] || [ "${XT_PROSODY_DEBUG}" = 0 ] || level=debug
 	crt=$(_xt_lua "$d/certs/xt.test.crt")
 	key=$(_xt_lua "$d/certs/xt.test.key")
+	rm -f "$d/prosody.log" "$d/prosody.out"
 	cat >"$XT_PROSODY_CFG" <<EOF
 -- Written by tests/integration/lib.sh; /etc/prosody is not used.
 daemonize = false
@@ -583,17 +622,22 @@ EOF
 		</dev/null >"$d/prosody.out" 2>&1 &
 	XT_PROSODY_PID=$!
 	export XT_PROSODY_PID
-	XT_PROSODY_WATCHDOG=$(_xt_watchdog "$XT_PROSODY_PID")
+	_xt_watchdog "$XT_PROSODY_PID"
+	XT_PROSODY_WATCHDOG=$XT_WATCHDOG_PID
 
 	# Ready when the STARTTLS port answers a stream header with its features
 	# (the virtual host is up) and the direct TLS port accepts.
-	local i
-	for ((i = 0; i < 300; i++)); do
+	deadline=$(($(_xt_now_ms) + 15000))
+	while [ "$(_xt_now_ms)" -lt "$deadline" ]; do
 		if ! kill -0 "$XT_PROSODY_PID" 2>/dev/null; then
 			echo "prosody_start: prosody exited" >&2
 			_xt_prosody_log_tail
 			prosody_stop
 			return 1
+		fi
+		if grep -q 'Failed to open server port' "$d/prosody.log" 2>/dev/null; then
+			prosody_stop
+			return 2
 		fi
 		if _xt_prosody_probe "$XT_PORT" && xt_port_open "$XT_TLS_PORT"; then
 			return 0
@@ -604,6 +648,16 @@ EOF
 	_xt_prosody_log_tail
 	prosody_stop
 	return 1
+}
+
+# Milliseconds since the epoch (bash >= 5, else date).
+_xt_now_ms() {
+	if [ -n "${EPOCHREALTIME:-}" ]; then
+		local t=${EPOCHREALTIME//[.,]/}
+		echo $((10#$t / 1000))
+	else
+		echo $(($(date +%s%N) / 1000000))
+	fi
 }
 
 # True if 127.0.0.1:PORT answers a c2s stream header for xt.test with STARTTLS.
@@ -630,8 +684,8 @@ _xt_prosody_probe() {
 # by the EXIT trap.
 prosody_stop() {
 	if [ -n "$XT_PROSODY_WATCHDOG" ]; then
-		kill -TERM "$XT_PROSODY_WATCHDOG" 2>/dev/null
-		wait "$XT_PROSODY_WATCHDOG" 2>/dev/null
+		kill -TERM "$XT_PROSODY_WATCHDOG" 2>/dev/null || :
+		wait "$XT_PROSODY_WATCHDOG" 2>/dev/null || :
 		XT_PROSODY_WATCHDOG=
 	fi
 	if [ -n "$XT_PROSODY_PID" ]; then
@@ -776,6 +830,7 @@ PY
 # -------------------------------------------------------- fake server
 
 XT_FAKE_PID=
+XT_FAKE_WATCHDOG=
 XT_FAKE_N=0
 
 # fake_start MODE [fakeserver.py options...]: run tests/integration/fakeserver.py
@@ -786,13 +841,13 @@ XT_FAKE_N=0
 # running is stopped first.  TLS modes take --cert/--key, or use
 # $XT_CERTS/NAME.crt for MODE tls:NAME, directtls:NAME (default: good).
 fake_start() {
-	local mode=$1
+	_xt_main_shell fake_start || return 1
+	local mode=$1 d i
 	shift
 	fake_stop
 	_xt_certs_once || return 1
 	XT_FAKE_N=$((XT_FAKE_N + 1))
-	local d=$XT_DIR/fake.$XT_FAKE_N i
-	mkdir -p "$d" || return 1
+	d=$(mktemp -d "$XT_DIR/fake.$XT_FAKE_N.XXXXXX") || return 1
 	XT_FAKE_LOG=$d/received.log
 	XT_FAKE_EVENTS=$d/events.log
 	XT_FAKE_PORT=$(free_port) || return 1
@@ -802,7 +857,8 @@ fake_start() {
 		--certdir "$XT_CERTS" --log "$XT_FAKE_LOG" --events "$XT_FAKE_EVENTS" \
 		--ready "$d/ready" "$@" </dev/null >"$d/stderr" 2>&1 &
 	XT_FAKE_PID=$!
-	XT_FAKE_WATCHDOG=$(_xt_watchdog "$XT_FAKE_PID")
+	_xt_watchdog "$XT_FAKE_PID"
+	XT_FAKE_WATCHDOG=$XT_WATCHDOG_PID
 	for ((i = 0; i < 200; i++)); do
 		[ -s "$d/ready" ] && return 0
 		if ! kill -0 "$XT_FAKE_PID" 2>/dev/null; then
@@ -819,8 +875,8 @@ fake_start() {
 # fake_stop: stop the fake server (idempotent; run by the EXIT trap).
 fake_stop() {
 	if [ -n "${XT_FAKE_WATCHDOG:-}" ]; then
-		kill -TERM "$XT_FAKE_WATCHDOG" 2>/dev/null
-		wait "$XT_FAKE_WATCHDOG" 2>/dev/null
+		kill -TERM "$XT_FAKE_WATCHDOG" 2>/dev/null || :
+		wait "$XT_FAKE_WATCHDOG" 2>/dev/null || :
 		XT_FAKE_WATCHDOG=
 	fi
 	if [ -n "$XT_FAKE_PID" ]; then

@@ -393,6 +393,11 @@ static const struct good good[] = {
 	{ "default namespace override and undeclaration", S, NULL,
 	    HDR "<message><x xmlns='urn:x'><y xmlns=''><z/></y></x></message>",
 	    "<message><x xmlns='urn:x'><y xmlns=''><z/></y></x></message>\n" },
+	{ "ampersands in namespace names", S, NULL,
+	    HDR "<message><x xmlns='urn:a&amp;b'><y/></x><p:z xmlns:p='urn:"
+	    "&#38;p' p:a='&#x26;'/></message>",
+	    "<message><x xmlns='urn:a&amp;b'><y/></x><z xmlns='urn:&amp;p' "
+	    "xmlns:p='urn:&amp;p' p:a='&amp;'/></message>\n" },
 	{ "xml:lang kept", S, NULL,
 	    HDR "<message xml:lang='de'><body xml:lang='en'>hi</body>"
 	    "</message>",
