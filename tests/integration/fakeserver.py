@@ -39,6 +39,7 @@ closes: no client ever logs in here.
 """
 
 import argparse
+import errno
 import os
 import re
 import socket
@@ -369,6 +370,10 @@ def main():
         server.serve()
     except KeyboardInterrupt:
         pass
+    except OSError as e:
+        print("fakeserver: 127.0.0.1:%d: %s" % (args.port, e.strerror),
+              file=sys.stderr)
+        return 3 if e.errno == errno.EADDRINUSE else 1
     return 0
 
 

@@ -842,33 +842,37 @@ XT_FAKE_N=0
 # $XT_CERTS/NAME.crt for MODE tls:NAME, directtls:NAME (default: good).
 fake_start() {
 	_xt_main_shell fake_start || return 1
-	local mode=$1 d i
+	local mode=$1 d i try
 	shift
 	fake_stop
 	_xt_certs_once || return 1
-	XT_FAKE_N=$((XT_FAKE_N + 1))
-	d=$(mktemp -d "$XT_DIR/fake.$XT_FAKE_N.XXXXXX") || return 1
-	XT_FAKE_LOG=$d/received.log
-	XT_FAKE_EVENTS=$d/events.log
-	XT_FAKE_PORT=$(free_port) || return 1
-	export XT_FAKE_PORT XT_FAKE_LOG XT_FAKE_EVENTS
-	: >"$XT_FAKE_LOG"
-	"$XT_PYTHON" "$XT_LIB_DIR/fakeserver.py" --port "$XT_FAKE_PORT" --mode "$mode" \
-		--certdir "$XT_CERTS" --log "$XT_FAKE_LOG" --events "$XT_FAKE_EVENTS" \
-		--ready "$d/ready" "$@" </dev/null >"$d/stderr" 2>&1 &
-	XT_FAKE_PID=$!
-	_xt_watchdog "$XT_FAKE_PID"
-	XT_FAKE_WATCHDOG=$XT_WATCHDOG_PID
-	for ((i = 0; i < 200; i++)); do
-		[ -s "$d/ready" ] && return 0
-		if ! kill -0 "$XT_FAKE_PID" 2>/dev/null; then
-			break
-		fi
-		sleep 0.05
+	for try in 1 2 3; do
+		XT_FAKE_N=$((XT_FAKE_N + 1))
+		d=$(mktemp -d "$XT_DIR/fake.$XT_FAKE_N.XXXXXX") || return 1
+		XT_FAKE_LOG=$d/received.log
+		XT_FAKE_EVENTS=$d/events.log
+		XT_FAKE_PORT=$(free_port) || return 1
+		export XT_FAKE_PORT XT_FAKE_LOG XT_FAKE_EVENTS
+		: >"$XT_FAKE_LOG"
+		: >"$XT_FAKE_EVENTS"
+		"$XT_PYTHON" "$XT_LIB_DIR/fakeserver.py" --port "$XT_FAKE_PORT" \
+			--mode "$mode" --certdir "$XT_CERTS" --log "$XT_FAKE_LOG" \
+			--events "$XT_FAKE_EVENTS" --ready "$d/ready" "$@" \
+			</dev/null >"$d/stderr" 2>&1 &
+		XT_FAKE_PID=$!
+		_xt_watchdog "$XT_FAKE_PID"
+		XT_FAKE_WATCHDOG=$XT_WATCHDOG_PID
+		for ((i = 0; i < 200; i++)); do
+			[ -s "$d/ready" ] && return 0
+			kill -0 "$XT_FAKE_PID" 2>/dev/null || break
+			sleep 0.05
+		done
+		fake_stop
+		# the port was taken meanwhile (by a test running in parallel)
+		grep -q 'Address already in use' "$d/stderr" || break
 	done
 	echo "fake_start: fakeserver.py --mode $mode did not start:" >&2
 	sed 's/^/# /' "$d/stderr" >&2
-	fake_stop
 	return 1
 }
 
