@@ -71,7 +71,7 @@ static int
 othername_match(gnutls_x509_crt_t crt, const char *adomain,
     const char *udomain)
 {
-	char oid[128], val[1100];
+	char oid[128], val[1100], *p;
 	size_t oidlen, vallen, dlen;
 	unsigned i;
 	int r;
@@ -82,26 +82,34 @@ othername_match(gnutls_x509_crt_t crt, const char *adomain,
 		    &oidlen);
 		if (r == GNUTLS_E_REQUESTED_DATA_NOT_AVAILABLE)
 			return 0;
-		if (r != GNUTLS_SAN_OTHERNAME_XMPP && r != GNUTLS_SAN_OTHERNAME)
+		if (r < 0)
 			continue;
-		vallen = sizeof(val);
+		vallen = sizeof(val) - 1;
 		if (gnutls_x509_crt_get_subject_alt_name(crt, i, val, &vallen,
 		    NULL) < 0)
 			continue;
-		if (r == GNUTLS_SAN_OTHERNAME_XMPP) {
+		val[vallen] = '\0';
+		if (strcmp(oid, OID_XMPPADDR) == 0) {
 			/* GnuTLS has already decoded the UTF8String. */
-			if (xt_jid_streq(val, udomain, 0) == 1)
+			if (r == GNUTLS_SAN_OTHERNAME_XMPP &&
+			    strlen(val) == vallen &&
+			    xt_jid_streq(val, udomain, 0) == 1)
 				return 1;
 			continue;
 		}
-		if (strcmp(oid, OID_SRVNAME) != 0 || vallen < 2 ||
-		    (unsigned char)val[0] != 0x16 ||
-		    (unsigned char)val[1] != vallen - 2)
+		if (strcmp(oid, OID_SRVNAME) != 0)
 			continue;
+		/* Older GnuTLS hands over the DER IA5String, newer its text. */
+		p = val;
+		if (vallen >= 2 && (unsigned char)val[0] == 0x16 &&
+		    (unsigned char)val[1] == vallen - 2) {
+			p += 2;
+			vallen -= 2;
+		}
 		dlen = strlen(adomain);
-		if (vallen - 2 == dlen + 13 &&
-		    strncasecmp(val + 2, "_xmpp-client.", 13) == 0 &&
-		    strncasecmp(val + 15, adomain, dlen) == 0)
+		if (vallen == dlen + 13 &&
+		    strncasecmp(p, "_xmpp-client.", 13) == 0 &&
+		    strncasecmp(p + 13, adomain, dlen) == 0)
 			return 1;
 	}
 }

@@ -30,6 +30,7 @@
 #define XML_HEADMAX	1024	/* room for a BOM and an XML declaration */
 #define XML_ROOT	"r"	/* the implied root of fragment mode */
 #define XML_NAMECLIP	64	/* bytes of a name quoted in a message */
+#define XML_NS_XML	"http://www.w3.org/XML/1998/namespace"
 
 /* ---------------------------------------------------------------- nodes */
 
@@ -546,6 +547,25 @@ name_ok(const char *s)
 	return chars_ok(s, strlen(s));
 }
 
+/*
+ * An element in the XML namespace (XML-NAMES section 3: it may not be the
+ * default namespace) is written with the prefix "xml:" and leaves the
+ * default namespace alone.
+ */
+static int
+is_xmlns(const char *ns)
+{
+	return ns != NULL && strcmp(ns, XML_NS_XML) == 0;
+}
+
+static void
+sb_name(struct sbuf *sb, const struct xt_node *s)
+{
+	if (is_xmlns(s->ns))
+		sb_str(sb, "xml:");
+	sb_str(sb, s->name);
+}
+
 /* The default namespace in scope where s is written below top. */
 static const char *
 scope_of(const struct xt_node *s, const struct xt_node *top,
@@ -555,7 +575,7 @@ scope_of(const struct xt_node *s, const struct xt_node *top,
 
 	if (s != top) {
 		for (a = s->parent; a != NULL; a = a->parent) {
-			if (a->ns != NULL)
+			if (a->ns != NULL && !is_xmlns(a->ns))
 				return a->ns;
 			if (a == top)
 				break;
@@ -580,8 +600,8 @@ ser_open(struct sbuf *sb, const struct xt_node *s, const char *scope)
 	if (!name_ok(s->name))
 		return XT_EINVAL;
 	sb_str(sb, "<");
-	sb_str(sb, s->name);
-	if (s->ns != NULL && strcmp(s->ns, scope) != 0) {
+	sb_name(sb, s);
+	if (s->ns != NULL && strcmp(s->ns, scope) != 0 && !is_xmlns(s->ns)) {
 		if (!chars_ok(s->ns, strlen(s->ns)))
 			return XT_EINVAL;
 		sb_str(sb, " xmlns='");
@@ -642,7 +662,7 @@ xt_xml_serialize(const struct xt_node *n, const char *parent_ns, char **out,
 		while (s != n && s->next == NULL) {
 			s = s->parent;
 			sb_str(&sb, "</");
-			sb_str(&sb, s->name);
+			sb_name(&sb, s);
 			sb_str(&sb, ">");
 		}
 		if (s == n)
@@ -1089,7 +1109,11 @@ sax_start(void *ctx, const xmlChar *local, const xmlChar *prefix,
 	} else {
 		if (flush_text(p) < 0)
 			return;
-		scope = p->cur->ns;
+		/* The default namespace as the serializer will see it. */
+		for (n = p->cur; n != NULL && (n->ns == NULL ||
+		    is_xmlns(n->ns)); n = n->parent)
+			;
+		scope = n != NULL ? n->ns : p->rootns;
 	}
 	if (over(p))
 		return;

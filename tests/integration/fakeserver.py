@@ -12,10 +12,11 @@ It listens on 127.0.0.1:P (0: any free port) and serves every connection
 (each in its own thread) until it is killed.  --log gets everything
 received, appended as raw bytes: plaintext before TLS, decrypted bytes after
 the handshake (so a credential sent over a TLS session the client should have
-refused shows up).  --events gets one line per connection event ("N accept",
-"N sni xt.test", "N alpn xmpp-client", "N tls-ok TLSv1.3 CIPHER",
-"N tls-fail REASON", "N auth PLAIN", "N close").  --ready is written
-(the port number) once the socket listens.
+refused shows up).  --events gets one line per connection event: "N accept",
+"N starttls", "N sni xt.test", "N alpn xmpp-client", "N tls-ok TLSv1.3
+CIPHER", "N tls-fail REASON", "N not-tls" (plaintext where the TLS handshake
+belongs; it is logged), "N auth PLAIN", "N close".  --ready is written (the
+port number) once the socket listens.
 
 Modes (the server's stream header is always the one in HEADER below, sent
 only after the client's own header has been read):
@@ -262,6 +263,18 @@ class Conn:
         self.buf = b""
         ctx = self.server.ctx
         self.server.tls_local.sni = None
+        # A TLS record starts with 0x16 (handshake); anything else is a
+        # client speaking plaintext where TLS belongs: log it, don't eat it.
+        try:
+            first = self.sock.recv(1, socket.MSG_PEEK)
+        except socket.timeout:
+            self.event("timeout")
+            raise Closed()
+        if not first:
+            raise Closed()
+        if first != b"\x16":
+            self.event("not-tls")
+            self.drain()
         try:
             self.sock = ctx.wrap_socket(self.sock, server_side=True)
         except (ssl.SSLError, OSError) as e:

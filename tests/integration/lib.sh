@@ -6,18 +6,41 @@
 # TAP output, a private temp dir, a throw-away CA and test certificates,
 # a real Prosody 0.12 on 127.0.0.1 and a scripted fake server
 # (fakeserver.py).  Everything started here is stopped by one EXIT trap,
-# whatever happened (failure, exit, Ctrl-C, SIGTERM).  A script that needs
-# its own clean-up registers it with xt_at_exit instead of calling trap.
+# whatever happened (failure, exit, Ctrl-C, SIGTERM; after SIGKILL a
+# watchdog does it within a few seconds).  A script that needs its own
+# clean-up registers it with xt_at_exit instead of calling trap.
 #
-# The helpers return 1 when a test fails so that a script can write
-# `is ... || diag ...`; do not run the tests under `set -e`.
+#   TAP        plan N, done_testing, ok STATUS DESC, pass DESC, fail DESC,
+#              is GOT WANT DESC, isnt, like TEXT ERE DESC, unlike,
+#              file_like FILE ERE DESC, file_unlike, skip REASON [N],
+#              skip_all REASON, bail_out REASON, diag MSG..., note MSG...
+#   files      xt_tmpdir, xt_at_exit CMD, free_port, xt_port_open PORT,
+#              xt_wait_port PORT [S]
+#   certs      xt_certs_make DIR, xt_ca_make DIR [NAME], xt_cert_make DIR NAME ...
+#   Prosody    prosody_start, prosody_adduser NAME [PW], prosody_stop
+#   accounts   xt_account NAME, xt_password NAME, xt_opts NAME,
+#              xt_opts_tls NAME, xt_fake_opts NAME
+#   probing    xt_tls_probe PORT [starttls|direct] [1.2|1.3] [NAME]
+#   fake       fake_start MODE [fakeserver.py options], fake_stop
+#
+# The test helpers return 1 when a test fails, so a script can write
+# `is ... || diag ...`; under `set -e` that ends the script at the first
+# failing test (the clean-up still runs), so better leave set -e off.
+# Start servers from the main shell, never inside $(...) or a pipeline.
 #
 # Environment:
 #   XT_KEEP=1           keep the temp dir (its path is printed on stderr)
 #   XT_PROSODY_DEBUG=1  Prosody logs at debug level
+#   XT_PROSODY_TLS=1.2  Prosody speaks TLS 1.2 only (then it offers -PLUS)
+#   XT_PROSODY_PASSWORD_HASH=SHA-256  SCRAM-SHA-256 instead of SCRAM-SHA-1
 #   XT_PYTHON           interpreter for fakeserver.py (default: python3)
 #   XT_PROSODY          prosody executable (default: prosody)
 #   XT_PROSODYCTL       prosodyctl executable (default: prosodyctl)
+# Exported for the tests: XT_DIR XT_TOP XT_BIN XT_DOMAIN XT_CERTS XT_CA,
+# after prosody_start XT_PORT XT_TLS_PORT XT_PROSODY_DIR XT_PROSODY_CFG
+# XT_PROSODY_PID, after fake_start XT_FAKE_PORT XT_FAKE_LOG XT_FAKE_EVENTS.
+# XDG_* point into XT_DIR and XMPP_JID/XMPP_PASSWORD are unset, so the
+# developer's own configuration never leaks into a test.
 
 if [ -n "${XT_LIB_LOADED:-}" ]; then
 	return 0
@@ -65,18 +88,38 @@ _xt_desc() {
 	printf '%s' "${d//#/\\#}"
 }
 
-# diag MSG...: a comment on stderr (shown by prove), note MSG...: on stdout.
+# diag MSG...: each MSG as comment lines on stderr (prove shows them);
+# note MSG...: the same on stdout.
 diag() {
-	local line
-	while IFS= read -r line; do
-		printf '# %s\n' "$line" >&2
-	done <<<"$*"
+	local m line
+	for m; do
+		while IFS= read -r line; do
+			printf '# %s\n' "$line" >&2
+		done <<<"$m"
+	done
 }
 note() {
-	local line
-	while IFS= read -r line; do
-		printf '# %s\n' "$line"
-	done <<<"$*"
+	local m line
+	for m; do
+		while IFS= read -r line; do
+			printf '# %s\n' "$line"
+		done <<<"$m"
+	done
+}
+
+# Where the test was called from: the first frame outside the helpers.
+_xt_caller() {
+	local i
+	for ((i = 1; i < ${#FUNCNAME[@]}; i++)); do
+		case ${FUNCNAME[i]} in
+		pass | fail | ok | is | isnt | like | unlike | file_like | file_unlike) ;;
+		*)
+			printf '%s line %s' "${BASH_SOURCE[i]}" "${BASH_LINENO[i - 1]}"
+			return
+			;;
+		esac
+	done
+	printf '%s line %s' "${BASH_SOURCE[i - 1]}" "${BASH_LINENO[i - 2]}"
 }
 
 # pass DESC / fail DESC
@@ -89,7 +132,7 @@ fail() {
 	XT_TAP_N=$((XT_TAP_N + 1))
 	XT_TAP_FAILED=$((XT_TAP_FAILED + 1))
 	printf 'not ok %d - %s\n' "$XT_TAP_N" "$(_xt_desc "$*")"
-	diag "  Failed test '$*'" "" "  at ${BASH_SOURCE[2]:-${BASH_SOURCE[1]:-?}} line ${BASH_LINENO[1]:-${BASH_LINENO[0]:-?}}."
+	diag "  Failed test '$*'" "  at $(_xt_caller)."
 	return 1
 }
 
@@ -364,7 +407,7 @@ EOF
 xt_cert_make() {
 	local dir=$1 name=$2
 	shift 2 || return 1
-	local ca=ca self= issuer= issuerkey= purpose=server cn= xmpp= srv=
+	local ca=ca self='' issuer='' issuerkey='' purpose=server cn='' xmpp='' srv=''
 	local act='-1 day' exp='+2 days' dns=() n hex
 	while [ $# -gt 0 ]; do
 		case $1 in
@@ -574,6 +617,8 @@ _xt_prosody_launch() {
 	[ -z "${XT_PROSODY_DEBUG:-}" ] || [ "${XT_PROSODY_DEBUG}" = 0 ] || level=debug
 	crt=$(_xt_lua "$d/certs/xt.test.crt")
 	key=$(_xt_lua "$d/certs/xt.test.key")
+	# XT_PROSODY_TLS=1.2: TLS 1.2 only, where Prosody 0.12 offers -PLUS.
+	[ "${XT_PROSODY_TLS:-}" = 1.2 ] && key="$key, protocol = \"tlsv1_2\""
 	rm -f "$d/prosody.log" "$d/prosody.out"
 	cat >"$XT_PROSODY_CFG" <<EOF
 -- Written by tests/integration/lib.sh; /etc/prosody is not used.

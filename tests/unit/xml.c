@@ -398,6 +398,10 @@ static const struct good good[] = {
 	    "&#38;p' p:a='&#x26;'/></message>",
 	    "<message><x xmlns='urn:a&amp;b'><y/></x><z xmlns='urn:&amp;p' "
 	    "xmlns:p='urn:&amp;p' p:a='&amp;'/></message>\n" },
+	{ "element in the xml namespace", S, NULL,
+	    HDR "<message><xml:x><y/><z xmlns=''/></xml:x></message><xml:q/>",
+	    "<message><xml:x><y/><z xmlns=''/></xml:x></message>\n"
+	    "<xml:q/>\n" },
 	{ "xml:lang kept", S, NULL,
 	    HDR "<message xml:lang='de'><body xml:lang='en'>hi</body>"
 	    "</message>",
