@@ -30,6 +30,13 @@ only after the client's own header has been read):
   directtls[:NAME]   the same with TLS from the first byte
   tls10 tls11        STARTTLS, then a server speaking only TLS 1.0 / 1.1
   tls12 tls13        the same for TLS 1.2 / 1.3 (controls)
+  login:KIND         STARTTLS with the good certificate, any PLAIN login
+                     succeeds, then: binderror (bind answered with an
+                     error), bindforeign (another account's jid bound),
+                     forgedbind (a bind result from a third party first),
+                     restricted (a comment after the first message),
+                     forgedbounce (an error message from a third party),
+                     bounce (the same from the recipient: the control)
   badxml:KIND        hostile XML right after the stream header, then
                      features offering STARTTLS (answered with <failure/>);
                      KIND: comment pi doctype entity badutf8 deep huge
@@ -102,6 +109,20 @@ def hostile(kind):
     raise ValueError("unknown badxml kind: " + kind)
 
 
+LOGIN_KINDS = ("binderror", "bindforeign", "forgedbind", "restricted",
+               "forgedbounce", "bounce")
+RE_IQ_ID = re.compile(rb"<iq[^>]*\bid=['\"]([^'\"]+)['\"]")
+RE_PING = re.compile(rb"<iq[^>]*\bid=['\"]([^'\"]+)['\"][^>]*>\s*<ping")
+FEAT_BIND = (b"<stream:features><bind xmlns='urn:ietf:params:xml:ns:xmpp-bind'/>"
+             b"</stream:features>")
+
+
+def bind_result(iq_id, jid, attrs=b""):
+    return (b"<iq type='result' id='" + iq_id + b"'" + attrs + b"><bind "
+            b"xmlns='urn:ietf:params:xml:ns:xmpp-bind'><jid>" + jid +
+            b"</jid></bind></iq>")
+
+
 class Closed(Exception):
     """The client closed the connection."""
 
@@ -115,13 +136,16 @@ class Server:
         self.mode, _, self.arg = args.mode.partition(":")
         if self.mode == "badxml":
             hostile(self.arg)  # fail now on an unknown kind
+        elif self.mode == "login":
+            if self.arg not in LOGIN_KINDS:
+                raise ValueError("unknown login kind: " + self.arg)
         elif self.mode not in ("silent", "nostarttls", "starttls-failure",
                                "inject", "tls", "directtls", "tls10",
                                "tls11", "tls12", "tls13"):
             raise ValueError("unknown mode: " + args.mode)
         self.ctx = None
         if self.mode in ("inject", "tls", "directtls", "tls10", "tls11",
-                         "tls12", "tls13"):
+                         "tls12", "tls13", "login"):
             self.ctx = self.make_context()
 
     def make_context(self):
@@ -130,7 +154,7 @@ class Server:
             if not self.args.certdir:
                 raise ValueError("mode %s needs --cert/--key or --certdir"
                                  % self.args.mode)
-            name = self.arg or "good"
+            name = "good" if self.mode == "login" else (self.arg or "good")
             cert = os.path.join(self.args.certdir, name + ".crt")
             key = os.path.join(self.args.certdir, name + ".key")
         ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
@@ -311,6 +335,45 @@ class Conn:
         self.read_header()
         self.sasl_plain()
 
+    def login(self, kind):
+        """Accept any PLAIN login, offer binding, then break the rules the
+        way kind says (LOGIN_KINDS)."""
+        self.read_header()
+        self.send(HEADER + FEAT_PLAIN)
+        self.wait_for(RE_AUTH)
+        self.event("auth PLAIN")
+        self.send(SASL_SUCCESS)
+        self.read_header()
+        self.send(HEADER + FEAT_BIND)
+        _, m = self.wait_for(RE_IQ_ID)
+        iq_id = m.group(1)
+        if kind == "binderror":
+            self.close_stream(b"<iq type='error' id='" + iq_id + b"'><error "
+                              b"type='cancel'><not-allowed xmlns='urn:ietf:"
+                              b"params:xml:ns:xmpp-stanzas'/></error></iq>")
+            return
+        if kind == "bindforeign":
+            self.close_stream(bind_result(iq_id, b"mallory@xt.test/x"))
+            return
+        if kind == "forgedbind":
+            # an answer with the right id from someone else comes first
+            self.send(bind_result(iq_id, b"alice@xt.test/evil",
+                                  b" from='mallory@xt.test/evil'"))
+        self.send(bind_result(iq_id, b"alice@xt.test/fake"))
+        self.event("bound")
+        if kind == "restricted":
+            self.wait_for(re.compile(rb"<message"))
+            self.close_stream(b"<!-- restricted -->")
+            return
+        _, m = self.wait_for(RE_PING)
+        if kind in ("forgedbounce", "bounce"):
+            who = b"mallory" if kind == "forgedbounce" else b"bob"
+            self.send(b"<message type='error' from='" + who + b"@xt.test'><error "
+                      b"type='cancel'><service-unavailable xmlns='urn:ietf:"
+                      b"params:xml:ns:xmpp-stanzas'/></error></message>")
+        self.close_stream(b"<iq type='result' id='" + m.group(1) +
+                          b"' from='xt.test'/>")
+
     def starttls(self, answer, header=HEADER):
         """Offer STARTTLS; on <starttls/> send answer and return True.  An
         <auth/> or the end of the stream instead closes the stream."""
@@ -347,6 +410,10 @@ class Conn:
             if self.starttls(PROCEED + SASL_SUCCESS):
                 self.start_tls()
                 self.after_tls()
+        elif mode == "login":
+            if self.starttls(PROCEED):
+                self.start_tls()
+                self.login(self.server.arg)
         elif mode in ("tls", "tls10", "tls11", "tls12", "tls13"):
             if self.starttls(PROCEED):
                 self.start_tls()
