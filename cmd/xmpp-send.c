@@ -320,7 +320,7 @@ read_raw(const char *in, size_t n, size_t *count)
 {
 	struct xt_parser *p;
 	struct xt_error e = { 0, "" };
-	struct xt_node **v = NULL, *st;
+	struct xt_node **v = NULL, **nv, *st;
 	size_t k = 0;
 
 	if ((p = xt_parser_new(XT_PARSE_FRAGMENT, XT_NS_CLIENT, NULL)) == NULL)
@@ -334,8 +334,9 @@ read_raw(const char *in, size_t n, size_t *count)
 		    strcmp(st->name, "iq") != 0))
 			errx(2, "stdin: <%s/> is not a jabber:client stanza",
 			    st->name);
-		if ((v = realloc(v, (k + 1) * sizeof(*v))) == NULL)
+		if ((nv = realloc(v, (k + 1) * sizeof(*v))) == NULL)
 			die(XT_ENOMEM, "out of memory");
+		v = nv;
 		v[k++] = st;
 	}
 	xt_parser_free(p);
