@@ -82,13 +82,36 @@ prep_part(const char *in, size_t len, const char *profile, const char *what,
     char **out, struct xt_error *e)
 {
 	char *tmp, *p = NULL;
-	size_t plen;
+	size_t plen, i;
 	int rc;
 
+	/*
+	 * Printable ASCII needs no tables: Nodeprep only folds case and
+	 * prohibits the space, Resourceprep leaves it as it is. Skipping
+	 * libidn here keeps its tables out of memory for everyday JIDs;
+	 * tests/unit/jid.c checks the two paths agree on every character.
+	 */
+	for (i = 0; i < len && in[i] >= 0x20 && in[i] <= 0x7e; i++)
+		;
+	if (i == len && strcmp(profile, "Nodeprep") == 0 &&
+	    memchr(in, ' ', len) != NULL)
+		return xt_error_set(e, XT_EINVAL, "jid-malformed: %s in %s",
+		    prep_reason(STRINGPREP_CONTAINS_PROHIBITED), what);
+	if (i == len) {
+		if ((p = strndup(in, len)) == NULL)
+			return xt_error_set(e, XT_ENOMEM, "out of memory");
+		if (strcmp(profile, "Nodeprep") == 0)
+			for (i = 0; i < len; i++)
+				if (p[i] >= 'A' && p[i] <= 'Z')
+					p[i] += 'a' - 'A';
+		rc = STRINGPREP_OK;
+		goto prepared;
+	}
 	if ((tmp = strndup(in, len)) == NULL)
 		return xt_error_set(e, XT_ENOMEM, "out of memory");
 	rc = stringprep_profile(tmp, &p, profile, STRINGPREP_NO_UNASSIGNED);
 	free(tmp);
+prepared:
 	if (rc == STRINGPREP_MALLOC_ERROR)
 		return xt_error_set(e, XT_ENOMEM, "out of memory");
 	if (rc != STRINGPREP_OK) {
@@ -277,6 +300,22 @@ out:
  * may turn ideographic full stops into dots, so each result is split again.
  * The stored form is lowercase U-labels.
  */
+/*
+ * A label IDNA would only lowercase: letters, digits and hyphens, 1..63
+ * of them, no hyphen at either end and none in the third and fourth places
+ * (where "xn--" and other reserved prefixes live). Anything else goes
+ * through libidn2.
+ */
+static int
+plain_label(const char *l)
+{
+	size_t n = strspn(l, "abcdefghijklmnopqrstuvwxyz"
+	    "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-");
+
+	return n == strlen(l) && n > 0 && n <= 63 && l[0] != '-' &&
+	    l[n - 1] != '-' && !(n >= 4 && l[2] == '-' && l[3] == '-');
+}
+
 static int
 prep_domain(const char *in, size_t len, char **out, struct xt_error *e)
 {
@@ -311,6 +350,23 @@ prep_domain(const char *in, size_t len, char **out, struct xt_error *e)
 			rc = xt_error_set(e, XT_ENOMEM, "out of memory");
 			goto out;
 		}
+		if (plain_label(piece)) {
+			/* IDNA maps a plain LDH label to its lowercase. */
+			for (l = piece; *l != '\0'; l++)
+				if (*l >= 'A' && *l <= 'Z')
+					piece[l - piece] += 'a' - 'A';
+			if (b.len > 0 && buf_add(&b, ".", 1) != XT_OK) {
+				rc = xt_error_set(e, XT_ENOMEM,
+				    "out of memory");
+				goto out;
+			}
+			if ((rc = add_label(&b, piece, strlen(piece), e)) !=
+			    XT_OK)
+				goto out;
+			free(piece);
+			piece = NULL;
+			goto next;
+		}
 		if ((rc = idn2_to_ascii_8z(piece, &ascii, IDN2_FLAGS)) !=
 		    IDN2_OK) {
 			rc = idn2_fail(rc, e);
@@ -331,6 +387,7 @@ prep_domain(const char *in, size_t len, char **out, struct xt_error *e)
 		free(piece);
 		idn2_free(ascii);
 		piece = ascii = NULL;
+next:
 		if (b.len > XT_JID_PARTMAX) {
 			rc = xt_error_set(e, XT_EINVAL,
 			    "jid-malformed: domainpart over %d octets",

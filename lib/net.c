@@ -237,9 +237,15 @@ xt_net_connect(const char *host, unsigned port, int64_t deadline, int *fd,
 	memset(&hints, 0, sizeof(hints));
 	hints.ai_family = AF_UNSPEC;
 	hints.ai_socktype = SOCK_STREAM;
-	hints.ai_flags = AI_ADDRCONFIG;
 	snprintf(serv, sizeof(serv), "%u", port);
-	if ((gai = getaddrinfo(host, serv, &hints, &res)) != 0)
+	/* An address needs no resolver (nor its configuration files). */
+	hints.ai_flags = AI_NUMERICHOST | AI_NUMERICSERV;
+	gai = getaddrinfo(host, serv, &hints, &res);
+	if (gai == EAI_NONAME) {
+		hints.ai_flags = AI_ADDRCONFIG | AI_NUMERICSERV;
+		gai = getaddrinfo(host, serv, &hints, &res);
+	}
+	if (gai != 0)
 		return xt_error_set(e, XT_ENET, "%s: %s", host,
 		    gai_strerror(gai));
 	for (ai = res; ai != NULL; ai = ai->ai_next) {

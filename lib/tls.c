@@ -233,7 +233,14 @@ xt_tls_client(struct xt_tls **tp, const struct xt_tls_opts *o, int fd,
 		rc = xt_error_set(e, XT_ENOMEM, "out of memory");
 		goto fail;
 	}
-	if (idn2_to_ascii_8z(o->domain, &t->domain, IDN2_NFC_INPUT |
+	/* A prepared ASCII domain is its own A-label form. */
+	if (strspn(o->domain, "abcdefghijklmnopqrstuvwxyz0123456789-.") ==
+	    strlen(o->domain)) {
+		if ((t->domain = strdup(o->domain)) == NULL) {
+			rc = xt_error_set(e, XT_ENOMEM, "out of memory");
+			goto fail;
+		}
+	} else if (idn2_to_ascii_8z(o->domain, &t->domain, IDN2_NFC_INPUT |
 	    IDN2_NONTRANSITIONAL) != IDN2_OK) {
 		rc = xt_error_set(e, XT_EINVAL, "%s: not a domain name",
 		    o->domain);

@@ -12,7 +12,7 @@
 
 static int tap_n, tap_failed;
 
-static int
+static int __attribute__((unused))
 ok(int cond, const char *fmt, ...)
 {
 	va_list ap;
@@ -30,7 +30,7 @@ ok(int cond, const char *fmt, ...)
 }
 
 /* String equality with a diagnostic on failure; NULLs compare equal. */
-static int
+static int __attribute__((unused))
 is_str(const char *got, const char *want, const char *what)
 {
 	int same = (got == NULL && want == NULL) ||
@@ -42,7 +42,7 @@ is_str(const char *got, const char *want, const char *what)
 	return same;
 }
 
-static int
+static int __attribute__((unused))
 is_int(long got, long want, const char *what)
 {
 	if (!ok(got == want, "%s", what))
@@ -50,7 +50,7 @@ is_int(long got, long want, const char *what)
 	return got == want;
 }
 
-static int
+static int __attribute__((unused))
 done(void)
 {
 	printf("1..%d\n", tap_n);
