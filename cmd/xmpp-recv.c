@@ -110,21 +110,33 @@ put_escaped(const char *s)
 	}
 }
 
-/* When it was sent: XEP-0203 delay for stored messages, else now. */
+/*
+ * When it was sent: the XEP-0203 delay our own server added when it
+ * stored the message, else now. A delay from anyone else is not believed;
+ * since a sender can also write one claiming to be the server (Prosody
+ * keeps it), the last one wins: the server appends its own.
+ */
 static void
-stamp(const struct xt_node *m, char *buf, size_t len)
+stamp(const struct xt_node *m, const char *domain, char *buf, size_t len)
 {
-	const struct xt_node *d = xt_node_child(m, "delay", XT_NS_DELAY);
-	const char *s = d ? xt_node_attr(d, "stamp") : NULL;
-	int64_t t;
+	const struct xt_node *d;
+	const char *s, *from;
+	int64_t t = time(NULL), v;
 
-	if (s == NULL || xt_time_parse(s, &t) < 0)
-		t = time(NULL);
+	for (d = xt_node_child(m, "delay", XT_NS_DELAY); d != NULL;
+	    d = xt_node_next(d, "delay", XT_NS_DELAY)) {
+		from = xt_node_attr(d, "from");
+		s = xt_node_attr(d, "stamp");
+		if (from != NULL && s != NULL && xt_jid_streq(from, domain,
+		    0) == 1 && xt_time_parse(s, &v) == XT_OK)
+			t = v;
+	}
 	xt_time_format(t, buf, len);
 }
 
 static int
-print_message(const struct xt_node *m, const char *from, int xml)
+print_message(const struct xt_node *m, const char *from, const char *domain,
+    int xml)
 {
 	struct xt_node *b;
 	char ts[32], *text, *bare;
@@ -146,7 +158,7 @@ print_message(const struct xt_node *m, const char *from, int xml)
 		return 0;
 	}
 	bare = xt_jid_bare(&j);
-	stamp(m, ts, sizeof(ts));
+	stamp(m, domain, ts, sizeof(ts));
 	printf("%s %s: ", ts, bare ? bare : from);
 	put_escaped(text);
 	putchar('\n');
@@ -296,7 +308,7 @@ main(int argc, char *argv[])
 		    (type == NULL || strcmp(type, "error") != 0) &&
 		    (filter == NULL || xt_jid_streq(from, filter,
 		    strchr(filter, '/') == NULL) == 1) &&
-		    print_message(st, from, xml)) {
+		    print_message(st, from, strchr(cfg.jid, '@') + 1, xml)) {
 			got++;
 			if (fflush(stdout) == EOF || ferror(stdout)) {
 				xt_node_free(st);
