@@ -14,20 +14,20 @@
 
 #define XT_VERSION	"0.1"
 
-enum { O_PWFILE = 256, O_SERVER, O_DIRECT, O_CAFILE, O_PIN, O_MECHS,
-    O_TIMEOUT, O_DEBUG, O_COUNT, O_FROM, O_FORMAT };
+enum { O_CONF = 256, O_TIMEOUT, O_DEBUG, O_COUNT, O_FROM, O_FORMAT };
 
+/* Options whose code is O_CONF are settings of the config file by name. */
 static const struct option longopts[] = {
 	{ "account",		required_argument,	NULL, 'a' },
 	{ "config",		required_argument,	NULL, 'c' },
 	{ "resource",		required_argument,	NULL, 'r' },
-	{ "password-file",	required_argument,	NULL, O_PWFILE },
+	{ "password-file",	required_argument,	NULL, O_CONF },
 	{ "password",		optional_argument,	NULL, 'p' },
-	{ "server",		required_argument,	NULL, O_SERVER },
-	{ "direct-tls",		no_argument,		NULL, O_DIRECT },
-	{ "cafile",		required_argument,	NULL, O_CAFILE },
-	{ "pin",		required_argument,	NULL, O_PIN },
-	{ "mechanisms",		required_argument,	NULL, O_MECHS },
+	{ "server",		required_argument,	NULL, O_CONF },
+	{ "direct-tls",		no_argument,		NULL, O_CONF },
+	{ "cafile",		required_argument,	NULL, O_CONF },
+	{ "pin",		required_argument,	NULL, O_CONF },
+	{ "mechanisms",		required_argument,	NULL, O_CONF },
 	{ "timeout",		required_argument,	NULL, O_TIMEOUT },
 	{ "debug",		no_argument,		NULL, O_DEBUG },
 	{ "count",		required_argument,	NULL, O_COUNT },
@@ -181,13 +181,13 @@ main(int argc, char *argv[])
 	char *pw = NULL;
 	long timeout = -1, count = 0, got = 0;
 	int64_t start = xt_now_ms(), left;
-	int ch, rc = XT_OK, xml = 0, verbose = 0;
+	int ch, li = 0, rc = XT_OK, xml = 0, verbose = 0;
 
 	if ((rc = xt_init(&e)) < 0)
 		errx(xt_exit_status(rc), "%s", e.msg);
 	opterr = 0;	/* one line of our own instead of getopt's two */
 	while ((ch = getopt_long(argc, argv, ":a:c:r:vhVp::", longopts,
-	    NULL)) != -1) {
+	    &li)) != -1) {
 		switch (ch) {
 		case 'a':
 			account = optarg;
@@ -201,23 +201,9 @@ main(int argc, char *argv[])
 		case 'p':
 			errx(2, "passwords are not taken on the command line; "
 			    "use --password-file or password_command");
-		case O_PWFILE:
-			rc = xt_config_set(&cfg, "password_file", optarg, &e);
-			break;
-		case O_SERVER:
-			rc = xt_config_set(&cfg, "server", optarg, &e);
-			break;
-		case O_DIRECT:
-			rc = xt_config_set(&cfg, "direct_tls", "yes", &e);
-			break;
-		case O_CAFILE:
-			rc = xt_config_set(&cfg, "cafile", optarg, &e);
-			break;
-		case O_PIN:
-			rc = xt_config_set(&cfg, "pin", optarg, &e);
-			break;
-		case O_MECHS:
-			rc = xt_config_set(&cfg, "mechanisms", optarg, &e);
+		case O_CONF:
+			rc = xt_config_set(&cfg, longopts[li].name,
+			    optarg ? optarg : "yes", &e);
 			break;
 		case O_TIMEOUT:
 			timeout = number("--timeout", optarg);

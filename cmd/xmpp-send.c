@@ -4,6 +4,7 @@
 #include <err.h>
 #include <errno.h>
 #include <getopt.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,22 +14,23 @@
 
 #define STANZA_MAX	(256 * 1024)	/* Prosody's default stanza limit */
 #define BODY_MAX	STANZA_MAX
+#define KEEPALIVE_MS	60000
 #define XT_VERSION	"0.1"
 
-enum { O_PWFILE = 256, O_SERVER, O_DIRECT, O_CAFILE, O_PIN, O_MECHS,
-    O_TIMEOUT, O_DEBUG, O_LINES, O_RAW };
+enum { O_CONF = 256, O_TIMEOUT, O_DEBUG, O_LINES, O_RAW };
 
+/* Options whose code is O_CONF are settings of the config file by name. */
 static const struct option longopts[] = {
 	{ "account",		required_argument,	NULL, 'a' },
 	{ "config",		required_argument,	NULL, 'c' },
 	{ "resource",		required_argument,	NULL, 'r' },
-	{ "password-file",	required_argument,	NULL, O_PWFILE },
+	{ "password-file",	required_argument,	NULL, O_CONF },
 	{ "password",		optional_argument,	NULL, 'p' },
-	{ "server",		required_argument,	NULL, O_SERVER },
-	{ "direct-tls",		no_argument,		NULL, O_DIRECT },
-	{ "cafile",		required_argument,	NULL, O_CAFILE },
-	{ "pin",		required_argument,	NULL, O_PIN },
-	{ "mechanisms",		required_argument,	NULL, O_MECHS },
+	{ "server",		required_argument,	NULL, O_CONF },
+	{ "direct-tls",		no_argument,		NULL, O_CONF },
+	{ "cafile",		required_argument,	NULL, O_CONF },
+	{ "pin",		required_argument,	NULL, O_CONF },
+	{ "mechanisms",		required_argument,	NULL, O_CONF },
 	{ "timeout",		required_argument,	NULL, O_TIMEOUT },
 	{ "debug",		no_argument,		NULL, O_DEBUG },
 	{ "subject",		required_argument,	NULL, 's' },
@@ -271,12 +273,21 @@ static int
 send_lines(void)
 {
 	static char buf[BODY_MAX + 1];
+	struct pollfd in = { 0, POLLIN, 0 };
 	size_t have = 0, start, i, len;
 	ssize_t r;
+	int rc;
 	const char *bad;
 	int bounced = 0, lineno = 0;
 
 	for (;;) {
+		/* Idle for a minute: answer the server, keep the link up. */
+		if (poll(&in, 1, KEEPALIVE_MS) == 0) {
+			bounced |= drain();
+			if ((rc = xt_session_keepalive(sess)) < 0)
+				die(rc, xt_session_errmsg(sess));
+			continue;
+		}
 		r = read(0, buf + have, sizeof(buf) - 1 - have);
 		if (r < 0 && errno == EINTR)
 			continue;
@@ -381,13 +392,13 @@ main(int argc, char *argv[])
 	char *body = NULL, *pw = NULL, *end;
 	size_t n = 0, nraw = 0, i;
 	long timeout = 30;
-	int ch, rc, lines = 0, rawmode = 0, bounced, tflag = 0;
+	int ch, li = 0, rc, lines = 0, rawmode = 0, bounced, tflag = 0;
 
 	if ((rc = xt_init(&e)) < 0)
 		errx(xt_exit_status(rc), "%s", e.msg);
 	opterr = 0;	/* one line of our own instead of getopt's two */
 	while ((ch = getopt_long(argc, argv, ":a:c:r:s:t:vhVp::", longopts,
-	    NULL)) != -1) {
+	    &li)) != -1) {
 		switch (ch) {
 		case 'a':
 			account = optarg;
@@ -401,23 +412,9 @@ main(int argc, char *argv[])
 		case 'p':
 			errx(2, "passwords are not taken on the command line; "
 			    "use --password-file or password_command");
-		case O_PWFILE:
-			rc = xt_config_set(&cfg, "password_file", optarg, &e);
-			break;
-		case O_SERVER:
-			rc = xt_config_set(&cfg, "server", optarg, &e);
-			break;
-		case O_DIRECT:
-			rc = xt_config_set(&cfg, "direct_tls", "yes", &e);
-			break;
-		case O_CAFILE:
-			rc = xt_config_set(&cfg, "cafile", optarg, &e);
-			break;
-		case O_PIN:
-			rc = xt_config_set(&cfg, "pin", optarg, &e);
-			break;
-		case O_MECHS:
-			rc = xt_config_set(&cfg, "mechanisms", optarg, &e);
+		case O_CONF:
+			rc = xt_config_set(&cfg, longopts[li].name,
+			    optarg ? optarg : "yes", &e);
 			break;
 		case O_TIMEOUT:
 			errno = 0;

@@ -429,6 +429,13 @@ xt_session_answer_iq(struct xt_session *s, const struct xt_node *iq)
 	return rc < 0 ? rc : 1;
 }
 
+int
+xt_session_keepalive(struct xt_session *s)
+{
+	debug(s, '>', " ", 1);
+	return raw_write(s, " ", 1);
+}
+
 char *
 xt_session_id(struct xt_session *s)
 {

@@ -444,6 +444,8 @@ int		 xt_session_iq(struct xt_session *s, struct xt_node *iq,
  */
 int		 xt_session_answer_iq(struct xt_session *s,
 		    const struct xt_node *iq);
+/* Send a whitespace keepalive (RFC 6120 4.6.1) to keep an idle link up. */
+int		 xt_session_keepalive(struct xt_session *s);
 /* A fresh stanza id (owned). */
 char		*xt_session_id(struct xt_session *s);
 /* Set or extend the deadline for everything that follows; <= 0 none. */
