@@ -276,13 +276,15 @@ send_lines(void)
 	struct pollfd in = { 0, POLLIN, 0 };
 	size_t have = 0, start, i, len;
 	ssize_t r;
-	int rc;
-	const char *bad;
-	int bounced = 0, lineno = 0;
+	const char *bad, *env = getenv("XMPP_KEEPALIVE");
+	int bounced = 0, lineno = 0, rc, keepalive_ms = KEEPALIVE_MS;
 
+	/* For tests: the idle time in seconds before a keepalive. */
+	if (env != NULL && atoi(env) > 0)
+		keepalive_ms = atoi(env) * 1000;
 	for (;;) {
-		/* Idle for a minute: answer the server, keep the link up. */
-		if (poll(&in, 1, KEEPALIVE_MS) == 0) {
+		/* Idle for a while: answer the server, keep the link up. */
+		if (poll(&in, 1, keepalive_ms) == 0) {
 			bounced |= drain();
 			if ((rc = xt_session_keepalive(sess)) < 0)
 				die(rc, xt_session_errmsg(sess));
