@@ -19,7 +19,7 @@ mapfile -t B < <(xt_opts bob)
 out=$XT_DIR/bob.out
 
 say "bob waits for one message"
-run "xmpp-recv -a bob@$XT_DOMAIN --password-file bob.pw --cafile ca.pem --count 1"
+run "xmpp-recv -a bob@$XT_DOMAIN --password-file bob.pw --server 127.0.0.1:$XT_PORT --cafile ca.pem --count 1"
 "$XT_BIN/xmpp-recv" "${B[@]}" -v --count 1 --timeout 20 >"$out" 2>"$XT_DIR/bob.err" &
 recv=$!
 for _ in $(seq 100); do
@@ -30,7 +30,7 @@ done
 
 msg="Hello bob, this is alice at $(date -u +%H:%M:%S)"
 say "alice sends a message"
-run "echo '$msg' | xmpp-send -a alice@$XT_DOMAIN --password-file alice.pw --cafile ca.pem bob@$XT_DOMAIN"
+run "echo '$msg' | xmpp-send -a alice@$XT_DOMAIN --password-file alice.pw --server 127.0.0.1:$XT_PORT --cafile ca.pem bob@$XT_DOMAIN"
 printf '%s\n' "$msg" >"$XT_DIR/msg"
 "$XT_BIN/xmpp-send" "${A[@]}" -v "bob@$XT_DOMAIN" <"$XT_DIR/msg"
 st=$?
