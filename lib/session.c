@@ -225,14 +225,8 @@ debug_node(struct xt_session *s, char dir, const struct xt_node *st)
 	    st->children != NULL) {
 		if ((c = xt_node_copy(st)) == NULL)
 			return;
-		while (c->children != NULL) {
-			struct xt_node *k = c->children;
-
-			c->children = k->next;
-			k->next = NULL;
-			xt_node_free(k);
-		}
-		c->last = NULL;
+		while (c->children != NULL)
+			xt_node_free(c->children);	/* unlinks itself */
 		xt_node_add_text(c, "[redacted]", 10);
 		if (xt_xml_serialize(c, XT_NS_CLIENT, &text, &len) == XT_OK) {
 			debug(s, dir, text, len);
