@@ -235,9 +235,14 @@ main(int argc, char *argv[])
 		case 'h':
 			usage(0);
 		case ':':
+			if (optopt != 0 && optopt < 256)
+				errx(2, "-%c needs an argument (see -h)",
+				    optopt);
 			errx(2, "%s needs an argument (see -h)",
 			    argv[optind - 1]);
 		default:
+			if (optopt != 0)
+				errx(2, "unknown option -%c (see -h)", optopt);
 			errx(2, "unknown option %s (see -h)",
 			    argv[optind - 1]);
 		}

@@ -44,6 +44,7 @@ static const struct option longopts[] = {
 };
 
 static struct xt_session *sess;
+static int bounced;		/* a recipient's error came back */
 static char **rcpt;
 static int nrcpt, verbose;
 static const char *subject, *mtype = "chat";
@@ -110,8 +111,8 @@ escaped_len(const char *s, size_t n)
 	size_t i, len = 0;
 
 	for (i = 0; i < n; i++)
-		len += s[i] == '&' ? 5 : s[i] == '<' || s[i] == '>' ? 4 :
-		    s[i] == '\r' ? 5 : 1;
+		len += s[i] == '&' || s[i] == '\r' ? 5 : s[i] == '<' ||
+		    s[i] == '>' ? 4 : s[i] == '\'' || s[i] == '"' ? 6 : 1;
 	return len;
 }
 
@@ -127,7 +128,7 @@ too_big(const char *body, size_t n)
 	int i;
 
 	for (i = 0; i < nrcpt; i++)
-		if ((k = strlen(rcpt[i])) > longest)
+		if ((k = escaped_len(rcpt[i], strlen(rcpt[i]))) > longest)
 			longest = k;
 	k = escaped_len(body, n) + longest + 256;
 	if (subject != NULL)
@@ -195,27 +196,29 @@ check_bounce(struct xt_node *st)
 }
 
 /* Look at what has arrived so far, without waiting. */
-static int
+static void
 drain(void)
 {
 	struct xt_node *st;
-	int bounced = 0, rc;
+	int rc;
 
-	while (xt_session_recv(sess, &st, 0) == XT_OK) {
+	while ((rc = xt_session_recv(sess, &st, 0)) == XT_OK) {
 		bounced |= check_bounce(st);
 		rc = xt_session_answer_iq(sess, st);
 		xt_node_free(st);
 		if (rc < 0)
 			die(rc, xt_session_errmsg(sess));
 	}
-	return bounced;
+	/* Nothing more now is fine; a broken stream is not. */
+	if (rc != XT_ETIMEOUT)
+		die(rc, xt_session_errmsg(sess));
 }
 
 /*
  * A ping round trip: every bounce for what we sent arrives before its
  * answer, since the server handles our stanzas in order.
  */
-static int
+static void
 round_trip(void)
 {
 	struct xt_node *iq, *ping;
@@ -238,15 +241,14 @@ round_trip(void)
 	/* Any answer, even an error, proves the server read all before. */
 	if (rc < 0 && rc != XT_ESTANZA)
 		die(rc, xt_session_errmsg(sess));
-	return drain();
+	drain();
 }
 
 /* A bad line in --lines mode: what came before is confirmed, then exit 2. */
 static void __attribute__((noreturn))
 stop(int lineno, const char *why)
 {
-	int bounced = round_trip();
-
+	round_trip();
 	xt_session_free(sess);
 	errx(bounced ? 5 : 2, "stdin: line %d: %s; stopped there", lineno,
 	    why);
@@ -269,7 +271,7 @@ send_body(const char *body, size_t n)
  * Line mode: every complete line is sent as soon as it is read; lines
  * that arrive together go out in one write.
  */
-static int
+static void
 send_lines(void)
 {
 	static char buf[BODY_MAX + 1];
@@ -277,15 +279,22 @@ send_lines(void)
 	size_t have = 0, start, i, len;
 	ssize_t r;
 	const char *bad, *env = getenv("XMPP_KEEPALIVE");
-	int bounced = 0, lineno = 0, rc, keepalive_ms = KEEPALIVE_MS;
+	char *end;
+	long v;
+	int lineno = 0, rc, keepalive_ms = KEEPALIVE_MS;
 
 	/* For tests: the idle time in seconds before a keepalive. */
-	if (env != NULL && atoi(env) > 0)
-		keepalive_ms = atoi(env) * 1000;
+	if (env != NULL) {
+		v = strtol(env, &end, 10);
+		if (*end != '\0' || end == env || v < 1 || v > 86400)
+			die(XT_EINVAL, "XMPP_KEEPALIVE: seconds from 1 to "
+			    "86400");
+		keepalive_ms = (int)v * 1000;
+	}
 	for (;;) {
 		/* Idle for a while: answer the server, keep the link up. */
 		if (poll(&in, 1, keepalive_ms) == 0) {
-			bounced |= drain();
+			drain();
 			if ((rc = xt_session_keepalive(sess)) < 0)
 				die(rc, xt_session_errmsg(sess));
 			continue;
@@ -322,9 +331,9 @@ send_lines(void)
 			stop(lineno + 1, "over the stanza limit");
 		memmove(buf, buf + start, have - start);
 		have -= start;
-		bounced |= drain();
+		drain();
 	}
-	return bounced | round_trip();
+	round_trip();
 }
 
 /* --raw: stdin holds stanzas; all are checked before the first is sent. */
@@ -394,7 +403,7 @@ main(int argc, char *argv[])
 	char *body = NULL, *pw = NULL, *end;
 	size_t n = 0, nraw = 0, i;
 	long timeout = 30;
-	int ch, li = 0, rc, lines = 0, rawmode = 0, bounced, tflag = 0;
+	int ch, li = 0, rc, lines = 0, rawmode = 0, tflag = 0;
 
 	if ((rc = xt_init(&e)) < 0)
 		errx(xt_exit_status(rc), "%s", e.msg);
@@ -455,9 +464,14 @@ main(int argc, char *argv[])
 		case 'h':
 			usage(0);
 		case ':':
+			if (optopt != 0 && optopt < 256)
+				errx(2, "-%c needs an argument (see -h)",
+				    optopt);
 			errx(2, "%s needs an argument (see -h)",
 			    argv[optind - 1]);
 		default:
+			if (optopt != 0)
+				errx(2, "unknown option -%c (see -h)", optopt);
 			errx(2, "unknown option %s (see -h)",
 			    argv[optind - 1]);
 		}
@@ -536,7 +550,7 @@ main(int argc, char *argv[])
 	if (lines) {
 		/* A line may come at any time: no overall deadline now. */
 		xt_session_set_timeout(sess, 0);
-		bounced = send_lines();
+		send_lines();
 	} else if (rawmode) {
 		for (i = 0; i < nraw; i++) {
 			if (xt_node_attr(raw[i], "id") == NULL) {
@@ -549,13 +563,13 @@ main(int argc, char *argv[])
 			}
 			send_node(raw[i]);
 		}
-		bounced = round_trip();
+		round_trip();
 		for (i = 0; i < nraw; i++)
 			xt_node_free(raw[i]);
 		free(raw);
 	} else {
 		send_body(body, n);
-		bounced = round_trip();
+		round_trip();
 	}
 	free(body);
 	xt_session_free(sess);

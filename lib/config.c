@@ -8,6 +8,7 @@
 #include <sys/wait.h>
 
 #include <ctype.h>
+#include <signal.h>
 #include <stddef.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -173,18 +174,20 @@ put(struct xt_config *c, const char *key, const char *v, int keep)
 			return XT_EINVAL;
 		return XT_OK;
 	}
-	if (strcmp(name, "pin") == 0 && !pin_ok(v))
-		return XT_EINVAL;
-	/* Files named by the user are checked before any connection. */
-	if ((strcmp(name, "cafile") == 0 || strcmp(name, "password_file") ==
-	    0) && access(v, R_OK) < 0)
-		return XT_EINVAL;
 	for (i = 0; i < sizeof(tab) / sizeof(tab[0]); i++) {
 		if (strcmp(name, tab[i].key) != 0)
 			continue;
 		dst = (char **)((char *)c + tab[i].off);
+		/* A value that will not be used is not judged either. */
 		if (keep && *dst != NULL)
 			return XT_OK;
+		if (strcmp(name, "pin") == 0 && !pin_ok(v))
+			return XT_EINVAL;
+		/* Files named by the user are checked before connecting. */
+		if ((strcmp(name, "cafile") == 0 ||
+		    strcmp(name, "password_file") == 0) &&
+		    access(v, R_OK) < 0)
+			return XT_EINVAL;
 		free(*dst);
 		return (*dst = strdup(v)) != NULL ? XT_OK : XT_ENOMEM;
 	}
@@ -294,7 +297,8 @@ parse_sendxmpprc(struct xt_config *c, const char *path, char *text,
 {
 	char *line, *next, *k, *v, *host = NULL, *port = NULL, *sp;
 	char *user = NULL;
-	char buf[300];
+	size_t n;
+	char buf[2200];
 	int lineno = 0, rc = XT_OK;
 
 	for (line = text; line != NULL && rc == XT_OK; line = next) {
@@ -304,11 +308,12 @@ parse_sendxmpprc(struct xt_config *c, const char *path, char *text,
 		k = trim(line);
 		if (*k == '\0' || *k == '#')
 			continue;
-		v = strchr(k, ':');
-		if (v != NULL && v[1] == ' ' && strchr(k, '@') == NULL &&
-		    !known_rckey(k, v - k))
+		/* "key: value" has a lowercase key; sendxmpp's line a jid. */
+		n = strspn(k, "abcdefghijklmnopqrstuvwxyz_");
+		v = n > 0 && k[n] == ':' ? k + n : NULL;
+		if (v != NULL && !known_rckey(k, n))
 			continue;	/* a key of some other sendxmpp */
-		if (v == NULL || !known_rckey(k, v - k)) {
+		if (v == NULL) {
 			/* sendxmpp: "user@host[:port] password" */
 			if ((sp = strpbrk(k, " \t")) == NULL)
 				return xt_error_set(e, XT_EINVAL, "%s:%d: "
@@ -354,7 +359,10 @@ parse_sendxmpprc(struct xt_config *c, const char *path, char *text,
 	/* sendxmpp's username is a localpart; go-sendxmpp's a jid. */
 	if (rc == XT_OK && user != NULL && c->jid == NULL) {
 		if (strchr(user, '@') == NULL && host != NULL) {
-			snprintf(buf, sizeof(buf), "%s@%s", user, host);
+			if (snprintf(buf, sizeof(buf), "%s@%s", user, host) >=
+			    (int)sizeof(buf))
+				return xt_error_set(e, XT_EINVAL, "%s: username "
+				    "too long", path);
 			rc = keep_or_set(&c->jid, buf);
 		} else
 			rc = keep_or_set(&c->jid, user);
@@ -365,8 +373,14 @@ parse_sendxmpprc(struct xt_config *c, const char *path, char *text,
 		    (host = strchr(c->jid, '@')) != NULL)
 			host++;
 		if (host != NULL) {
-			snprintf(buf, sizeof(buf), "%s%s%s", host,
-			    port ? ":" : "", port ? port : "");
+			/* An IPv6 address takes brackets before a port. */
+			if (snprintf(buf, sizeof(buf), "%s%s%s%s%s",
+			    port && strchr(host, ':') ? "[" : "", host,
+			    port && strchr(host, ':') ? "]" : "",
+			    port ? ":" : "", port ? port : "") >=
+			    (int)sizeof(buf))
+				return xt_error_set(e, XT_EINVAL, "%s: jserver "
+				    "too long", path);
 			rc = keep_or_set(&c->server, buf);
 		}
 	}
@@ -463,7 +477,7 @@ first_line(char *buf, const char *what, char **pw, struct xt_error *e)
 static int
 from_command(const char *cmd, char **pw, struct xt_error *e)
 {
-	char *buf;
+	char *buf, sink[512];
 	size_t n = 0;
 	ssize_t r;
 	int p[2], status, rc;
@@ -485,6 +499,8 @@ from_command(const char *cmd, char **pw, struct xt_error *e)
 		/* stdin is the tool's data, never the command's. */
 		int null = open("/dev/null", O_RDONLY);
 
+		signal(SIGPIPE, SIG_DFL);	/* as any command expects */
+
 		if (null >= 0)
 			dup2(null, 0);
 		dup2(p[1], 1);
@@ -494,10 +510,19 @@ from_command(const char *cmd, char **pw, struct xt_error *e)
 		_exit(127);
 	}
 	close(p[1]);
-	while (n < SECRET_MAX && ((r = read(p[0], buf + n,
-	    SECRET_MAX - n)) > 0 || (r < 0 && errno == EINTR)))
-		if (r > 0)
+	/* Read to the end, keeping the first SECRET_MAX bytes, so that a
+	   talkative command cannot block on a full pipe. */
+	for (;;) {
+		r = read(p[0], n < SECRET_MAX ? buf + n : sink, n < SECRET_MAX ?
+		    SECRET_MAX - n : sizeof(sink));
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			break;
+		if (n < SECRET_MAX)
 			n += r;
+	}
+	xt_wipe(sink, sizeof(sink));
 	buf[n] = '\0';
 	close(p[0]);
 	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)

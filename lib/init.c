@@ -5,6 +5,8 @@
 #include <sys/prctl.h>
 #include <sys/resource.h>
 
+#include <signal.h>
+
 #include <gcrypt.h>
 #include <gnutls/gnutls.h>
 #include <libxml/parser.h>
@@ -20,6 +22,11 @@ xt_init(struct xt_error *e)
 
 	if (done)
 		return XT_OK;
+	/*
+	 * A peer or a reader that goes away must give an error to report,
+	 * not a silent death by SIGPIPE.
+	 */
+	signal(SIGPIPE, SIG_IGN);
 	/* Passwords and keys must not end up in a core file. */
 	setrlimit(RLIMIT_CORE, &rl);
 	prctl(PR_SET_DUMPABLE, 0);

@@ -71,6 +71,18 @@ test_file(void)
 	is_int(xt_config_set(&c, "colour", "red", &e), XT_EINVAL,
 	    "unknown setting refused");
 
+	/* A value the option replaces is not judged. */
+	is_int(xt_config_set(&c, "cafile", "/dev/null", &e), XT_OK, "option");
+	p = put_file("c6", "cafile = /nonexistent/stale.pem\n", 0644);
+	is_int(xt_config_load(&c, p, &e), XT_OK,
+	    "a stale cafile in the file does not matter under --cafile");
+	xt_config_clear(&c);
+	is_int(xt_config_load(&c, p, &e), XT_EINVAL,
+	    "but is refused when it would be used");
+	ok(strstr(e.msg, "c6:1: /nonexistent/stale.pem: No such file") != NULL,
+	    "naming file, line and path: %s", e.msg);
+	xt_config_clear(&c);
+
 	p = put_file("c2", "jid = a@b\nfoo = bar\n", 0644);
 	is_int(xt_config_load(&c, p, &e), XT_EINVAL, "unknown key refused");
 	ok(strstr(e.msg, "c2:2: unknown key 'foo'") != NULL,
@@ -138,11 +150,18 @@ test_sendxmpprc(void)
 	xt_config_clear(&c);
 
 	put_file(".sendxmpprc", "username: erin\njserver: example.com\n"
-	    "component: gmail.com\npassword:\n", 0600);
+	    "component: gmail.com\nnote: ops@example.com\npassword:\n",
+	    0600);
 	is_int(xt_config_load(&c, NULL, &e), XT_OK,
 	    "sendxmpp rc with a localpart username and an unknown key");
 	is_str(c.jid, "erin@example.com", "username @ jserver");
 	ok(c.password == NULL, "an empty password: line is no password");
+	xt_config_clear(&c);
+
+	put_file(".sendxmpprc", "username: g@h\njserver: ::1\nport: 5333\n",
+	    0600);
+	is_int(xt_config_load(&c, NULL, &e), XT_OK, "IPv6 jserver");
+	is_str(c.server, "[::1]:5333", "bracketed before the port");
 	xt_config_clear(&c);
 
 	put_file(".sendxmpprc", "frank@example.com;talk.example.com pw comp\n",
@@ -238,6 +257,12 @@ test_password(void)
 	free(c.password_file);
 	c.password_file = NULL;
 
+	c.password_command = strdup("echo bigpw; head -c 200000 /dev/zero");
+	is_int(xt_config_password(&c, &pw, &e), XT_OK,
+	    "a password_command with much output does not hang");
+	is_str(pw, "bigpw", "and its first line is taken");
+	xt_free_secret(pw);
+	free(c.password_command);
 	c.password_command = strdup("printf 'cmdpw\\nrest'");
 	is_int(xt_config_password(&c, &pw, &e), XT_OK, "password_command");
 	is_str(pw, "cmdpw", "its first line");
