@@ -4,8 +4,8 @@
 set -e
 pkgs="gcc make pkg-config libgnutls28-dev libgcrypt20-dev libxml2-dev
 libidn-dev libidn2-dev prosody gnutls-bin python3 python3-slixmpp mandoc
-clang libclang-rt-14-dev valgrind cppcheck"
-[ -n "$XT_BENCH" ] && pkgs="$pkgs go-sendxmpp hyperfine time"
+clang libclang-rt-14-dev cppcheck perl"
+[ -n "${XT_BENCH:-}" ] && pkgs="$pkgs go-sendxmpp"
 missing=
 for p in $pkgs; do
 	dpkg-query -W -f='${Status}\n' "$p" 2>/dev/null |
