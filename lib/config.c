@@ -477,7 +477,7 @@ first_line(char *buf, const char *what, char **pw, struct xt_error *e)
 static int
 from_command(const char *cmd, char **pw, struct xt_error *e)
 {
-	char *buf, sink[512];
+	char *buf, sink[512] = { 0 };
 	size_t n = 0;
 	ssize_t r;
 	int p[2], status, rc;
