@@ -525,6 +525,7 @@ main(int argc, char *argv[])
 			if (n == 0) {
 				if (verbose)
 					warnx("stdin is empty: nothing sent");
+				free(body);
 				return 0;
 			}
 		}

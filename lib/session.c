@@ -643,9 +643,11 @@ starttls(struct xt_session *s)
 		return rc;
 	}
 	xt_node_free(st);
+	st = NULL;
 	/* Bytes after <proceed/> came in plaintext: an injection. */
 	if (xt_parser_pending(s->parser) > 0 ||
 	    (st = xt_parser_next(s->parser)) != NULL) {
+		xt_node_free(st);
 		s->dead = 1;
 		return fail(s, XT_ETLS, "server sent data after <proceed/>; "
 		    "refusing it");
