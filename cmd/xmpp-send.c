@@ -526,6 +526,7 @@ main(int argc, char *argv[])
 				if (verbose)
 					warnx("stdin is empty: nothing sent");
 				free(body);
+				xt_config_clear(&cfg);
 				return 0;
 			}
 		}
