@@ -409,6 +409,11 @@ xt_config_load(struct xt_config *c, const char *path, struct xt_error *e)
 			path = def;
 	}
 	if (path != NULL) {
+		/* It names commands to run: nobody else may change it. */
+		if (stat(path, &st) == 0 && (st.st_mode & 022))
+			return xt_error_set(e, XT_EPERM, "%s: writable by "
+			    "others (mode %03o); chmod go-w it", path,
+			    (unsigned)(st.st_mode & 0777));
 		if ((rc = xt_file_read(path, CONFIG_MAX, 0, &text, &n, e)) < 0)
 			return rc;
 		rc = parse_config(c, path, text, e);

@@ -89,6 +89,13 @@ test_file(void)
 	    "message names file, line and key: %s", e.msg);
 	xt_config_clear(&c);
 
+	p = put_file("c7", "password_command = rm -rf ~\n", 0664);
+	is_int(xt_config_load(&c, p, &e), XT_EPERM,
+	    "a config file others can write is refused");
+	ok(strstr(e.msg, "c7: writable by others (mode 664)") != NULL,
+	    "message: %s", e.msg);
+	xt_config_clear(&c);
+
 	p = put_file("c3", "jid alice@b\n", 0644);
 	is_int(xt_config_load(&c, p, &e), XT_EINVAL, "line without '='");
 	ok(strstr(e.msg, "c3:1:") != NULL, "names the line: %s", e.msg);
