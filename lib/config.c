@@ -27,23 +27,32 @@
 #define RC_MAX		8192	/* ~/.sendxmpprc, read into secure memory */
 
 int
-xt_file_read(const char *path, size_t max, int private, char **out,
+xt_file_read(const char *path, size_t max, int flags, char **out,
     size_t *outlen, struct xt_error *e)
 {
 	struct stat st;
 	char *buf = NULL;
 	size_t n = 0;
 	ssize_t r;
-	int fd, rc;
+	int fd, rc, private = flags & XT_FILE_SECRET;
 
 	*out = NULL;
 	*outlen = 0;
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
+	/* Non-blocking, so that a FIFO cannot hold us before the check. */
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK)) < 0)
 		return xt_error_set(e, XT_EINVAL, "%s: %s", path,
 		    strerror(errno));
 	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
 		rc = xt_error_set(e, XT_EINVAL, "%s: not a regular file",
 		    path);
+		goto out;
+	}
+	if ((flags & XT_FILE_TRUSTED) && ((st.st_mode & 022) ||
+	    (st.st_uid != getuid() && st.st_uid != 0))) {
+		rc = xt_error_set(e, XT_EPERM, (st.st_mode & 022) ?
+		    "%s: writable by others (mode %03o); chmod go-w it" :
+		    "%s: owned by another user", path,
+		    (unsigned)(st.st_mode & 0777));
 		goto out;
 	}
 	if (private && (st.st_mode & 077)) {
@@ -410,11 +419,8 @@ xt_config_load(struct xt_config *c, const char *path, struct xt_error *e)
 	}
 	if (path != NULL) {
 		/* It names commands to run: nobody else may change it. */
-		if (stat(path, &st) == 0 && (st.st_mode & 022))
-			return xt_error_set(e, XT_EPERM, "%s: writable by "
-			    "others (mode %03o); chmod go-w it", path,
-			    (unsigned)(st.st_mode & 0777));
-		if ((rc = xt_file_read(path, CONFIG_MAX, 0, &text, &n, e)) < 0)
+		if ((rc = xt_file_read(path, CONFIG_MAX, XT_FILE_TRUSTED,
+		    &text, &n, e)) < 0)
 			return rc;
 		rc = parse_config(c, path, text, e);
 		free(text);
@@ -431,7 +437,8 @@ xt_config_load(struct xt_config *c, const char *path, struct xt_error *e)
 	if (stat(rc_path, &st) < 0)
 		return XT_OK;
 	/* It usually holds a password: private, like a key file. */
-	if ((rc = xt_file_read(rc_path, RC_MAX, 1, &text, &n, e)) < 0)
+	if ((rc = xt_file_read(rc_path, RC_MAX, XT_FILE_SECRET |
+	    XT_FILE_TRUSTED, &text, &n, e)) < 0)
 		return rc;
 	rc = parse_sendxmpprc(c, rc_path, text, e);
 	xt_free_secret(text);
@@ -460,6 +467,12 @@ xt_config_account(struct xt_config *c, const char *opt, struct xt_error *e)
 	if (rc < 0)
 		return rc;
 	if (pick != c->jid) {
+		/* The rc password belongs to the rc account alone. */
+		if (c->password != NULL && (c->jid == NULL ||
+		    xt_jid_streq(pick, c->jid, 1) != 1)) {
+			xt_free_secret(c->password);
+			c->password = NULL;
+		}
 		free(c->jid);
 		if ((c->jid = strdup(pick)) == NULL)
 			return xt_error_set(e, XT_ENOMEM, "out of memory");
@@ -590,7 +603,8 @@ xt_config_password(const struct xt_config *c, char **pw, struct xt_error *e)
 
 	*pw = NULL;
 	if (c->password_file != NULL) {
-		if ((rc = xt_file_read(c->password_file, SECRET_MAX, 1, &buf,
+		if ((rc = xt_file_read(c->password_file, SECRET_MAX,
+		    XT_FILE_SECRET, &buf,
 		    &n, e)) < 0)
 			return rc;
 		rc = first_line(buf, c->password_file, pw, e);

@@ -132,6 +132,8 @@ xt_b64_encode(const void *in, size_t n, char **out)
 	}
 	memcpy(*out, r.data, r.size);
 	(*out)[r.size] = '\0';
+	/* It may be a SASL response: leave no copy behind. */
+	xt_wipe(r.data, r.size);
 	gnutls_free(r.data);
 	return XT_OK;
 }

@@ -17,6 +17,8 @@
 
 #include "xt.h"
 
+#define QUEUE_MAX	4096
+
 struct qitem {
 	struct xt_node	*st;
 	struct qitem	*next;
@@ -34,6 +36,7 @@ struct xt_session {
 	struct xt_parser	*parser;
 	struct xt_node		*features;
 	struct qitem		*qhead, *qtail;
+	int			 qlen;
 	int64_t			 deadline;
 	unsigned		 idseq;
 	char			 idprefix[9];
@@ -216,17 +219,18 @@ static void
 debug_node(struct xt_session *s, char dir, const struct xt_node *st)
 {
 	struct xt_node *c;
-	char *text;
+	char *text, **a;
 	size_t len;
 
 	if (s->o.debug == NULL)
 		return;
 	if (st->ns != NULL && strcmp(st->ns, XT_NS_SASL) == 0 &&
 	    st->children != NULL) {
-		if ((c = xt_node_copy(st)) == NULL)
+		/* A new element, so the payload is never copied. */
+		if ((c = xt_node_new(st->name, st->ns)) == NULL)
 			return;
-		while (c->children != NULL)
-			xt_node_free(c->children);	/* unlinks itself */
+		for (a = st->attrs; a != NULL && *a != NULL; a += 2)
+			xt_node_set_attr(c, a[0], a[1]);
 		xt_node_add_text(c, "[redacted]", 10);
 		if (xt_xml_serialize(c, XT_NS_CLIENT, &text, &len) == XT_OK) {
 			debug(s, dir, text, len);
@@ -281,6 +285,13 @@ queue_push(struct xt_session *s, struct xt_node *st)
 {
 	struct qitem *q;
 
+	/* Others' stanzas must not fill memory while we wait for an answer. */
+	if (s->qlen >= QUEUE_MAX) {
+		xt_node_free(st);
+		return fail(s, XT_EPROTO, "over %d stanzas arrived while "
+		    "waiting for an answer", QUEUE_MAX);
+	}
+	s->qlen++;
 	if ((q = malloc(sizeof(*q))) == NULL) {
 		xt_node_free(st);
 		return fail(s, XT_ENOMEM, "out of memory");
@@ -306,6 +317,7 @@ queue_pop(struct xt_session *s)
 	s->qhead = q->next;
 	if (s->qhead == NULL)
 		s->qtail = NULL;
+	s->qlen--;
 	st = q->st;
 	free(q);
 	return st;
@@ -919,14 +931,19 @@ bind_resource(struct xt_session *s)
 	    (s->full = xt_node_text(j)) == NULL ||
 	    xt_jid_parse(s->full, &bound, NULL) < 0) {
 		rc = fail(s, XT_EPROTO, "server bound no valid jid");
+		free(s->full);
+		s->full = NULL;
 		goto out;
 	}
 	if (bound.resource == NULL || xt_jid_streq(s->full, s->bare, 1) != 1)
 		rc = fail(s, XT_EPROTO, "server bound a jid of another "
 		    "account: %s", s->full);
 	xt_jid_free(&bound);
-	if (rc < 0)
+	if (rc < 0) {
+		free(s->full);
+		s->full = NULL;
 		goto out;
+	}
 	/* RFC 3921 session establishment, only where still required. */
 	if ((b = xt_node_child(s->features, "session", XT_NS_SESSION)) !=
 	    NULL && xt_node_child(b, "optional", NULL) == NULL) {
@@ -1015,7 +1032,14 @@ xt_session_connect(struct xt_session *s)
 		return rc;
 	if (!direct && ((rc = starttls(s)) < 0 || (rc = stream_open(s)) < 0))
 		return rc;
-	if ((rc = sasl_login(s)) < 0)
+	rc = sasl_login(s);
+	/* The password has done its work, whatever the outcome. */
+	if (s->password != NULL) {
+		xt_wipe(s->password, strlen(s->password));
+		gcry_free(s->password);
+		s->password = NULL;
+	}
+	if (rc < 0)
 		return rc;
 	if ((rc = stream_open(s)) < 0)
 		return rc;

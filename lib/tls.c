@@ -310,8 +310,9 @@ wait_fd(struct xt_tls *t, int64_t deadline)
 	struct pollfd pfd;
 	int r, one = 1;
 
+	/* A custom transport's pull waits itself: EAGAIN means time is up. */
 	if (t->fd < 0)
-		return XT_OK;
+		return XT_ETIMEOUT;
 	pfd.fd = t->fd;
 	pfd.events = gnutls_record_get_direction(t->session) ? POLLOUT :
 	    POLLIN;

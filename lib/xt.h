@@ -114,7 +114,10 @@ struct xt_node {
 struct xt_node	*xt_node_new(const char *name, const char *ns);
 /* Free a node and everything below it. NULL is fine. */
 void		 xt_node_free(struct xt_node *n);
-/* Set (or replace) an attribute; returns XT_OK or XT_ENOMEM. */
+/*
+ * Set (or replace) an attribute; a NULL value removes it. XT_OK, XT_EINVAL
+ * (not an element, no name) or XT_ENOMEM.
+ */
 int		 xt_node_set_attr(struct xt_node *n, const char *name,
 		    const char *value);
 /* An attribute's value, or NULL. */
@@ -276,7 +279,9 @@ struct xt_tls_io {
 };
 
 /*
- * A TLS 1.2+ client over fd (non-blocking socket) or, if fd < 0, over io.
+ * A TLS 1.2+ client over fd (non-blocking socket) or, if fd < 0, over io,
+ * whose pull waits for data itself: a pull that fails with EAGAIN means
+ * nothing came in time, and the call under way returns XT_ETIMEOUT.
  * Trust material is loaded here: cafile, else the system store, nothing
  * with a pin. The handshake runs in xt_tls_handshake.
  */
@@ -430,7 +435,9 @@ int		 xt_session_recv(struct xt_session *s, struct xt_node **st,
 /*
  * Send an IQ (get/set; an id is assigned if it has none) and wait for its
  * answer: only an iq result/error with that id, coming from the address it
- * was sent to (no 'to': our server or own bare JID). Other stanzas are
+ * was sent to (no 'to', or our bare JID: no 'from', our bare or full JID,
+ * or, without 'to', our domain). At most 4096 other stanzas are queued
+ * meanwhile (then XT_EPROTO). Other stanzas are
  * queued for xt_session_recv. A type='error' answer gives XT_ESTANZA with the
  * condition in the message; *result (may be NULL) gets the answer, owned.
  */
@@ -478,8 +485,10 @@ struct xt_config {
 
 /*
  * Load the config file: path, or if NULL $XDG_CONFIG_HOME/xmpp-tools/config
- * (default ~/.config/...), which may be absent; then, if still no jid,
- * ~/.sendxmpprc (username:, password:, jserver:, port:, eval_password:).
+ * (default ~/.config/...), which may be absent; if there is none, no jid
+ * set yet and no $XMPP_JID, ~/.sendxmpprc (username:, password:, jserver:,
+ * port:, eval_password:, or sendxmpp's one line). The config file must not
+ * be writable by others (it names commands to run).
  * Settings already in c (from options) are kept. Unknown keys are an error
  * naming the file and line. A file holding a password must not be readable
  * by group or others.
@@ -500,7 +509,11 @@ int		 xt_config_set(struct xt_config *c, const char *key,
  */
 void		 xt_config_session(const struct xt_config *c, const char *pw,
 		    struct xt_session_opts *o);
-/* The account: the option (if not NULL), else $XMPP_JID, else the config. */
+/*
+ * The account: the option (if not NULL), else $XMPP_JID, else the config.
+ * A password that came with ~/.sendxmpprc is dropped if the account chosen
+ * is not the one it belongs to.
+ */
 int		 xt_config_account(struct xt_config *c, const char *opt,
 		    struct xt_error *e);
 /*
@@ -513,8 +526,16 @@ int		 xt_config_password(const struct xt_config *c, char **pw,
 		    struct xt_error *e);
 /* Free what xt_config_load set (wiping the password). */
 void		 xt_config_clear(struct xt_config *c);
-/* Read a whole file of at most max bytes, refusing mode & 077 if private. */
-int		 xt_file_read(const char *path, size_t max, int private,
+#define XT_FILE_SECRET	1	/* refuse any group/other access (mode & 077);
+				   read into secure memory */
+#define XT_FILE_TRUSTED	2	/* refuse group/other write (mode & 022) and
+				   a file owned by someone else but root */
+/*
+ * Read a whole regular file of at most max bytes, NUL-terminated. flags
+ * are XT_FILE_* checks, made on the opened file. A FIFO or device is
+ * refused without blocking. *out owned (xt_free_secret for a secret).
+ */
+int		 xt_file_read(const char *path, size_t max, int flags,
 		    char **out, size_t *outlen, struct xt_error *e);
 
 /* ---------------------------------------------------------------- init */

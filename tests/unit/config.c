@@ -194,6 +194,19 @@ test_sendxmpprc(void)
 	    "says why: %s", e.msg);
 	xt_config_clear(&c);
 
+	put_file(".sendxmpprc", "username: rc@example.org\npassword: rcpw\n",
+	    0600);
+	is_int(xt_config_load(&c, NULL, &e), XT_OK, "rc with a password");
+	is_int(xt_config_account(&c, "other@example.org", &e), XT_OK,
+	    "another account chosen after loading");
+	ok(c.password == NULL, "the rc password does not follow it");
+	xt_config_clear(&c);
+	is_int(xt_config_load(&c, NULL, &e), XT_OK, "rc again");
+	is_int(xt_config_account(&c, "RC@example.org", &e), XT_OK,
+	    "the same account, spelled otherwise");
+	ok(c.password != NULL, "keeps its password");
+	xt_config_clear(&c);
+
 	setenv("XMPP_JID", "env@example.org", 1);
 	is_int(xt_config_load(&c, NULL, &e), XT_OK,
 	    "sendxmpprc not read when $XMPP_JID is set");
@@ -255,6 +268,16 @@ test_password(void)
 	free(c.password_file);
 	c.password_file = strdup(put_file("pw-empty", "\n", 0600));
 	is_int(xt_config_password(&c, &pw, &e), XT_EINVAL, "empty password");
+	free(c.password_file);
+	c.password_file = strdup(put_file("fifo-placeholder", "", 0600));
+	unlink(c.password_file);
+	if (mkfifo(c.password_file, 0600) == 0) {
+		is_int(xt_config_password(&c, &pw, &e), XT_EINVAL,
+		    "a FIFO as password file is refused, without blocking");
+		ok(strstr(e.msg, "not a regular file") != NULL, "message: %s",
+		    e.msg);
+	} else
+		ok(0, "mkfifo");
 	free(c.password_file);
 	c.password_file = strdup("/nonexistent/pw");
 	is_int(xt_config_password(&c, &pw, &e), XT_EINVAL,
