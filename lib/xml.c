@@ -9,6 +9,9 @@
  * none that suit an endless stream. Before libxml2 sees a byte, a small
  * scanner checks UTF-8 (libxml2 would fall back to Latin-1), refuses NUL
  * and counts attributes per tag (libxml2 takes quadratic time over many).
+ * What a stanza's tree may allocate is bounded too, since it can be many
+ * times the stanza's bytes; and libxml2's context is renewed now and then
+ * between stanzas, since what it keeps of every name never shrinks.
  */
 #include <stdarg.h>
 #include <stdint.h>
@@ -30,6 +33,13 @@
 #define XML_HEADMAX	1024	/* room for a BOM and an XML declaration */
 #define XML_ROOT	"r"	/* the implied root of fragment mode */
 #define XML_NAMECLIP	64	/* bytes of a name quoted in a message */
+#define XML_NAMEMAX	1024	/* bytes of a name or prefix */
+#define XML_NSMAX	1024	/* bytes of a namespace name */
+#define XML_COMPLEX	4	/* a stanza may allocate this many times
+				   max_stanza (XML_DEF_STANZA at least) */
+#define XML_COMPLEX_ADD	65536	/* and this much more */
+#define XML_RECYCLE_BYTES 1048576 /* libxml2 context renewed after this */
+#define XML_RECYCLE_STANZAS 10000 /* or this many stanzas */
 #define XML_NS_XML	"http://www.w3.org/XML/1998/namespace"
 
 /* ---------------------------------------------------------------- nodes */
@@ -405,6 +415,11 @@ struct sbuf {
 	int	 err;
 };
 
+/*
+ * Growth copies into a new block and wipes the old one, where realloc
+ * would leave a copy in freed memory: the serializer writes the SASL
+ * elements that carry credentials.
+ */
 static void
 sb_put(struct sbuf *sb, const char *s, size_t n)
 {
@@ -422,9 +437,14 @@ sb_put(struct sbuf *sb, const char *s, size_t n)
 			}
 			ncap *= 2;
 		}
-		if ((nb = realloc(sb->b, ncap)) == NULL) {
+		if ((nb = malloc(ncap)) == NULL) {
 			sb->err = XT_ENOMEM;
 			return;
+		}
+		if (sb->b != NULL) {
+			memcpy(nb, sb->b, sb->len);
+			xt_wipe(sb->b, sb->cap);
+			free(sb->b);
 		}
 		sb->b = nb;
 		sb->cap = ncap;
@@ -432,6 +452,17 @@ sb_put(struct sbuf *sb, const char *s, size_t n)
 	memcpy(sb->b + sb->len, s, n);
 	sb->len += n;
 	sb->b[sb->len] = '\0';
+}
+
+/* Wipe and free what was written, for the same reason. */
+static void
+sb_free(struct sbuf *sb)
+{
+	if (sb->b != NULL)
+		xt_wipe(sb->b, sb->cap);
+	free(sb->b);
+	sb->b = NULL;
+	sb->len = sb->cap = 0;
 }
 
 static void
@@ -676,7 +707,7 @@ xt_xml_serialize(const struct xt_node *n, const char *parent_ns, char **out,
 		*outlen = sb.len;
 	return XT_OK;
 fail:
-	free(sb.b);
+	sb_free(&sb);
 	return rc;
 }
 
@@ -702,15 +733,21 @@ struct xt_parser {
 	struct xt_xml_limits	 lim;
 
 	size_t			 fed;		/* caller's bytes taken */
-	size_t			 lxfed;		/* bytes handed to libxml2 */
-	size_t			 shift;		/* libxml2 offset - ours */
+	size_t			 lxfed;		/* bytes handed to ctxt */
+	size_t			 shift;		/* our offset is libxml2's */
+	size_t			 base;		/* minus shift plus base */
 	size_t			 endmark;	/* ours: end of the last stanza
 						   or of the header */
 	size_t			 mark;		/* libxml2's: all before it
 						   has been parsed */
 
-	char			*synth;		/* fragment mode start tag */
+	char			*synth;		/* start tag of the root that
+						   a context reads first */
 	size_t			 synthlen;
+	int			 resynth;	/* a new context reads it */
+	int			 cut;		/* time to renew the context */
+	size_t			 nends;		/* stanza ends since then */
+	int			 sdepth;	/* the scanner's depth */
 	int			 prefixed;	/* BOM and declaration done */
 	char			 head[XML_HEADMAX];
 	size_t			 headlen;
@@ -723,6 +760,8 @@ struct xt_parser {
 
 	int			 depth;		/* open elements, root 1 */
 	size_t			 st_start;	/* libxml2's offset of '<' */
+	size_t			 budget;	/* what a stanza may allocate */
+	size_t			 spent;
 	struct xt_node		*header;
 	char			*rootns;	/* default ns around stanzas */
 	struct xt_node		*stanza;	/* being built */
@@ -739,8 +778,32 @@ struct xt_parser {
 	int			 failed;
 	struct xt_error		 err;
 	int			 lxerr;		/* libxml2 reported an error */
+	int			 lxnomem;	/* that it ran out of memory */
 	char			 lxmsg[160];
 };
+
+/*
+ * s was cut to fit a buffer: drop the UTF-8 sequence the cut left
+ * incomplete, if any. The byte after the cut is gone, so look back from
+ * the last one to the lead byte and see how many it wants.
+ */
+static void
+utf8_trim(char *s)
+{
+	size_t n = strlen(s), i = n, need;
+	unsigned char c;
+
+	while (i > 0 && ((unsigned char)s[i - 1] & 0xc0) == 0x80)
+		i--;
+	if (i == 0) {
+		s[0] = '\0';
+		return;
+	}
+	c = (unsigned char)s[i - 1];
+	need = c >= 0xf0 ? 4 : c >= 0xe0 ? 3 : c >= 0xc0 ? 2 : 1;
+	if (n - (i - 1) < need)
+		s[i - 1] = '\0';
+}
 
 /* Copy s to buf, cut at a character boundary to fit XML_NAMECLIP bytes. */
 static const char *
@@ -772,11 +835,8 @@ vreject(struct xt_parser *p, int code, const char *fmt, va_list ap)
 	vsnprintf(p->err.msg, sizeof(p->err.msg), fmt, ap);
 	/* A cut must not leave half a UTF-8 character behind. */
 	n = strlen(p->err.msg);
-	if (n == sizeof(p->err.msg) - 1) {
-		while (n > 0 && ((unsigned char)p->err.msg[n] & 0xc0) == 0x80)
-			n--;
-		p->err.msg[n] = '\0';
-	}
+	if (n == sizeof(p->err.msg) - 1)
+		utf8_trim(p->err.msg);
 }
 
 /* Refuse from outside libxml2: it is simply never called again. */
@@ -813,16 +873,27 @@ stop(struct xt_parser *p, int code, const char *fmt, ...)
 	xmlStopParser(p->ctxt);
 }
 
+/* What libxml2 reported: not-well-formed, unless memory ran out. */
 static void
 stop_lx(struct xt_parser *p)
 {
-	stop(p, XT_EPROTO, "not-well-formed: %s", p->lxmsg);
+	if (p->lxnomem)
+		stop(p, XT_ENOMEM, "resource-constraint: %s", p->lxmsg);
+	else
+		stop(p, XT_EPROTO, "not-well-formed: %s", p->lxmsg);
 }
 
 static int
 fail(struct xt_parser *p, struct xt_error *e)
 {
 	return xt_error_set(e, p->err.code, "%s", p->err.msg);
+}
+
+/* Our offset (counting the caller's bytes) of libxml2's offset off. */
+static size_t
+ours(const struct xt_parser *p, size_t off)
+{
+	return off - p->shift + p->base;
 }
 
 /* libxml2's byte offset of where it is reading. */
@@ -874,11 +945,62 @@ over(struct xt_parser *p)
 	return 1;
 }
 
+/*
+ * Count n more bytes allocated for the stanza being built; -1 once over
+ * its budget. Memory is what a tree costs, not bytes read: every node has
+ * its struct, an element's namespace name is copied into each element
+ * that inherits it, a prefix declared outside the stanza is declared
+ * again on each element that uses it. So a small stanza could make a
+ * big tree, but never one over the budget.
+ */
+static int
+charge(struct xt_parser *p, size_t n)
+{
+	if (n > p->budget - p->spent)
+		return -1;
+	p->spent += n;
+	return 0;
+}
+
+static void
+stop_complex(struct xt_parser *p)
+{
+	stop(p, XT_ETOOBIG, "policy-violation: stanza too complex (over %zu "
+	    "bytes in memory)", p->budget);
+}
+
+/* The bytes node n and its strings took, but for its attrs array. */
+static size_t
+node_cost(const struct xt_node *n)
+{
+	size_t c = sizeof(*n);
+	char **a;
+
+	if (n->name != NULL)
+		c += strlen(n->name) + 1;
+	if (n->ns != NULL)
+		c += strlen(n->ns) + 1;
+	if (n->text != NULL)
+		c += strlen(n->text) + 1;
+	for (a = n->attrs; a != NULL && *a != NULL; a++)
+		c += strlen(*a) + 1;
+	return c;
+}
+
 static int
 flush_text(struct xt_parser *p)
 {
+	struct xt_node *t;
+
 	if (p->tlen == 0)
 		return 0;
+	/* Joined to a text node, or a new one. */
+	t = p->cur->last;
+	if (charge(p, p->tlen + (t != NULL && t->name == NULL ? 0 :
+	    sizeof(*t) + 1)) < 0) {
+		stop_complex(p);
+		return -1;
+	}
 	if (xt_node_add_text(p->cur, p->tbuf, p->tlen) != XT_OK) {
 		stop(p, XT_ENOMEM, "resource-constraint: out of memory");
 		return -1;
@@ -950,6 +1072,60 @@ amp_dup(const xmlChar *v, const xmlChar *end)
 	return s;
 }
 
+/* The length of what amp_dup would make of v (up to NUL). */
+static size_t
+amp_len(const xmlChar *v)
+{
+	size_t n = 0;
+
+	while (*v != '\0') {
+		v += strncmp((const char *)v, "&#38;", 5) == 0 ? 5 : 1;
+		n++;
+	}
+	return n;
+}
+
+static int
+too_long(const xmlChar *name)
+{
+	return name != NULL &&
+	    strnlen((const char *)name, XML_NAMEMAX + 1) > XML_NAMEMAX;
+}
+
+/*
+ * Are the names (of the element, its attributes and prefixes) and the
+ * namespace names within bounds? A namespace name is copied into every
+ * element that inherits it: a bound makes the budget's job easier and
+ * the messages shorter. Else stop.
+ */
+static int
+names_ok(struct xt_parser *p, const xmlChar *local, const xmlChar *prefix,
+    const xmlChar *uri, int nns, const xmlChar **nss, int nattr,
+    const xmlChar **attrs)
+{
+	int i, bad = too_long(local) || too_long(prefix);
+
+	for (i = 0; i < nattr && !bad; i++)
+		bad = too_long(attrs[5 * i]) || too_long(attrs[5 * i + 1]);
+	for (i = 0; i < nns && !bad; i++)
+		bad = too_long(nss[2 * i]);
+	if (bad) {
+		stop(p, XT_ETOOBIG, "policy-violation: name over %d bytes",
+		    XML_NAMEMAX);
+		return 0;
+	}
+	/* Attributes' namespaces are declared here or on an ancestor. */
+	for (i = 0; i < nns && !bad; i++)
+		bad = nss[2 * i + 1] != NULL &&
+		    amp_len(nss[2 * i + 1]) > XML_NSMAX;
+	if (bad || (uri != NULL && amp_len(uri) > XML_NSMAX)) {
+		stop(p, XT_ETOOBIG, "policy-violation: namespace name over %d "
+		    "bytes", XML_NSMAX);
+		return 0;
+	}
+	return 1;
+}
+
 /*
  * An element from what startElementNs reports: nss holds nns (prefix,
  * URI) pairs, attrs nattr (local name, prefix, URI, value, end of value)
@@ -962,13 +1138,14 @@ amp_dup(const xmlChar *v, const xmlChar *end)
 static struct xt_node *
 make_elem(struct xt_parser *p, const xmlChar *local, const xmlChar *uri,
     int nns, const xmlChar **nss, int nattr, const xmlChar **attrs,
-    const char *scope, int keep_default)
+    const char *scope, int keep_default, int *rc)
 {
 	struct xt_node *n;
 	const xmlChar **a, *u;
-	size_t k = 0;
+	size_t k = 0, slots = 0;
 	int i;
 
+	*rc = XT_ENOMEM;
 	if ((n = calloc(1, sizeof(*n))) == NULL)
 		return NULL;
 	if ((n->name = strdup((const char *)local)) == NULL)
@@ -979,12 +1156,11 @@ make_elem(struct xt_parser *p, const xmlChar *local, const xmlChar *uri,
 		n->ns = strdup("");
 	if ((uri != NULL || (scope != NULL && *scope != '\0')) && n->ns == NULL)
 		goto fail;
-	if (nns + nattr == 0)
-		return n;
-	n->attrs = calloc(2 * ((size_t)nns + 2 * (size_t)nattr) + 1,
-	    sizeof(char *));
-	if (n->attrs == NULL)
-		goto fail;
+	if (nns + nattr > 0) {
+		slots = 2 * ((size_t)nns + 2 * (size_t)nattr) + 1;
+		if ((n->attrs = calloc(slots, sizeof(char *))) == NULL)
+			goto fail;
+	}
 	for (i = 0; i < nns; i++) {
 		if (nss[2 * i] == NULL && !keep_default)
 			continue;
@@ -995,6 +1171,11 @@ make_elem(struct xt_parser *p, const xmlChar *local, const xmlChar *uri,
 		    (n->attrs[k++] = amp_dup(u, NULL)) == NULL)
 			goto fail;
 	}
+	/*
+	 * Added declarations go with the others, before any attribute: read
+	 * again, they are declarations, which libxml2 reports first, and the
+	 * serialization must not change.
+	 */
 	for (i = 0; i < nattr; i++) {
 		a = attrs + 5 * i;
 		if (a[1] != NULL && strcmp((const char *)a[1], "xml") != 0 &&
@@ -1005,6 +1186,9 @@ make_elem(struct xt_parser *p, const xmlChar *local, const xmlChar *uri,
 			    NULL)
 				goto fail;
 		}
+	}
+	for (i = 0; i < nattr; i++) {
+		a = attrs + 5 * i;
 		n->attrs[k] = a[1] != NULL ? cat((const char *)a[1], ":",
 		    (const char *)a[0]) : strdup((const char *)a[0]);
 		if (n->attrs[k++] == NULL)
@@ -1015,6 +1199,15 @@ make_elem(struct xt_parser *p, const xmlChar *local, const xmlChar *uri,
 	if (k == 0) {
 		free(n->attrs);
 		n->attrs = NULL;
+		slots = 0;
+	}
+	/*
+	 * Charged once built: what one element may take is bounded by its
+	 * bytes, max_attrs and XML_NSMAX.
+	 */
+	if (charge(p, node_cost(n) + slots * sizeof(char *)) < 0) {
+		*rc = XT_ETOOBIG;
+		goto fail;
 	}
 	return n;
 fail:
@@ -1022,18 +1215,57 @@ fail:
 	return NULL;
 }
 
+/*
+ * The start tag that a new libxml2 context reads first in stream mode:
+ * the root's name as written, with the namespace declarations it made.
+ */
+static int
+make_synth(struct xt_parser *p, const xmlChar *prefix)
+{
+	struct sbuf sb = { NULL, 0, 0, 0 };
+	char **a;
+
+	sb_str(&sb, "<");
+	if (prefix != NULL) {
+		sb_str(&sb, (const char *)prefix);
+		sb_str(&sb, ":");
+	}
+	sb_str(&sb, "stream");
+	for (a = p->header->attrs; a != NULL && *a != NULL; a += 2) {
+		if (strcmp(a[0], "xmlns") != 0 &&
+		    strncmp(a[0], "xmlns:", 6) != 0)
+			continue;
+		sb_str(&sb, " ");
+		sb_str(&sb, a[0]);
+		sb_str(&sb, "='");
+		sb_esc(&sb, a[1], 1);
+		sb_str(&sb, "'");
+	}
+	sb_str(&sb, ">");
+	if (sb.err) {
+		free(sb.b);
+		return -1;
+	}
+	p->synth = sb.b;
+	p->synthlen = sb.len;
+	return 0;
+}
+
 static void
-root_start(struct xt_parser *p, const xmlChar *local, const xmlChar *uri,
-    int nns, const xmlChar **nss, int nattr, const xmlChar **attrs)
+root_start(struct xt_parser *p, const xmlChar *local, const xmlChar *prefix,
+    const xmlChar *uri, int nns, const xmlChar **nss, int nattr,
+    const xmlChar **attrs)
 {
 	size_t start, end;
-	int i;
+	int i, rc;
 
 	end = tag_end(p);
-	if (p->mode == XT_PARSE_FRAGMENT) {
+	if (p->resynth || p->mode == XT_PARSE_FRAGMENT) {
+		/* Not the caller's bytes: no position of theirs moves. */
 		p->depth = 1;
 		p->mark = end;
-		p->endmark = end - p->shift;
+		if (!p->resynth)
+			p->endmark = ours(p, end);
 		return;
 	}
 	if (uri == NULL || strcmp((const char *)uri, XT_NS_STREAM) != 0 ||
@@ -1047,9 +1279,16 @@ root_start(struct xt_parser *p, const xmlChar *local, const xmlChar *uri,
 		    "%zu bytes", p->lim.max_stanza);
 		return;
 	}
-	p->header = make_elem(p, local, uri, nns, nss, nattr, attrs, NULL, 1);
-	if (p->header == NULL)
-		goto nomem;
+	p->spent = 0;
+	p->header = make_elem(p, local, uri, nns, nss, nattr, attrs, NULL, 1,
+	    &rc);
+	if (p->header == NULL) {
+		if (rc == XT_ETOOBIG)
+			stop_complex(p);
+		else
+			goto nomem;
+		return;
+	}
 	for (i = 0; i < nns; i++) {
 		if (nss[2 * i] == NULL && nss[2 * i + 1] != NULL) {
 			p->rootns = amp_dup(nss[2 * i + 1], NULL);
@@ -1057,9 +1296,11 @@ root_start(struct xt_parser *p, const xmlChar *local, const xmlChar *uri,
 				goto nomem;
 		}
 	}
+	if (make_synth(p, prefix) < 0)
+		goto nomem;
 	p->depth = 1;
 	p->mark = end;
-	p->endmark = end - p->shift;
+	p->endmark = ours(p, end);
 	return;
 nomem:
 	stop(p, XT_ENOMEM, "resource-constraint: out of memory");
@@ -1074,8 +1315,8 @@ sax_start(void *ctx, const xmlChar *local, const xmlChar *prefix,
 	struct xt_node *n;
 	const char *scope;
 	size_t start;
+	int rc;
 
-	(void)prefix;
 	(void)ndefaulted;
 	if (p->failed)
 		return;
@@ -1088,8 +1329,10 @@ sax_start(void *ctx, const xmlChar *local, const xmlChar *prefix,
 		    "attributes on an element", p->lim.max_attrs);
 		return;
 	}
+	if (!names_ok(p, local, prefix, uri, nns, nss, nattr, attrs))
+		return;
 	if (p->depth == 0) {
-		root_start(p, local, uri, nns, nss, nattr, attrs);
+		root_start(p, local, prefix, uri, nns, nss, nattr, attrs);
 		return;
 	}
 	if (p->depth > p->lim.max_depth) {
@@ -1105,6 +1348,7 @@ sax_start(void *ctx, const xmlChar *local, const xmlChar *prefix,
 		}
 		p->st_start = start;
 		p->mark = start;
+		p->spent = 0;
 		scope = p->rootns;
 	} else {
 		if (flush_text(p) < 0)
@@ -1117,9 +1361,13 @@ sax_start(void *ctx, const xmlChar *local, const xmlChar *prefix,
 	}
 	if (over(p))
 		return;
-	n = make_elem(p, local, uri, nns, nss, nattr, attrs, scope, 0);
+	n = make_elem(p, local, uri, nns, nss, nattr, attrs, scope, 0, &rc);
 	if (n == NULL) {
-		stop(p, XT_ENOMEM, "resource-constraint: out of memory");
+		if (rc == XT_ETOOBIG)
+			stop_complex(p);
+		else
+			stop(p, XT_ENOMEM, "resource-constraint: out of "
+			    "memory");
 		return;
 	}
 	if (p->depth == 1)
@@ -1170,7 +1418,7 @@ sax_end(void *ctx, const xmlChar *local, const xmlChar *prefix,
 		p->qhead = p->stanza;
 	p->qtail = p->stanza;
 	p->stanza = p->cur = NULL;
-	p->endmark = pos - p->shift;
+	p->endmark = ours(p, pos);
 	p->mark = pos;
 }
 
@@ -1334,15 +1582,15 @@ sax_error(void *ctx, xmlErrorPtr err)
 	    p->lxerr)
 		return;
 	p->lxerr = 1;
+	p->lxnomem = err->code == XML_ERR_NO_MEMORY;
 	snprintf(p->lxmsg, sizeof(p->lxmsg), "%s",
 	    err->message != NULL ? err->message : "error");
 	for (s = p->lxmsg; *s != '\0'; s++)
 		if ((unsigned char)*s < ' ')
 			*s = ' ';
+	if (strlen(p->lxmsg) == sizeof(p->lxmsg) - 1)
+		utf8_trim(p->lxmsg);
 	n = strlen(p->lxmsg);
-	if (n == sizeof(p->lxmsg) - 1)
-		while (n > 0 && ((unsigned char)p->lxmsg[n] & 0xc0) == 0x80)
-			p->lxmsg[n--] = '\0';
 	while (n > 0 && p->lxmsg[n - 1] == ' ')
 		p->lxmsg[--n] = '\0';
 	if (p->lxmsg[0] >= 'A' && p->lxmsg[0] <= 'Z')
@@ -1362,7 +1610,13 @@ lxfeed(struct xt_parser *p, const char *buf, size_t n, int terminate)
 	if (p->failed)
 		return;
 	if (p->lxerr)
-		reject(p, XT_EPROTO, "not-well-formed: %s", p->lxmsg);
+		reject(p, p->lxnomem ? XT_ENOMEM : XT_EPROTO, "%s: %s",
+		    p->lxnomem ? "resource-constraint" : "not-well-formed",
+		    p->lxmsg);
+	else if (rc == XML_ERR_NO_MEMORY ||
+	    p->ctxt->errNo == XML_ERR_NO_MEMORY)
+		reject(p, XT_ENOMEM, "resource-constraint: libxml2 out of "
+		    "memory");
 	else if (rc != 0 || !p->ctxt->wellFormed)
 		reject(p, XT_EPROTO, "not-well-formed: libxml2 error %d", rc);
 }
@@ -1514,7 +1768,7 @@ prefix(struct xt_parser *p, int final)
 	}
 	p->prefixed = 1;
 	lxfeed(p, h, b + decl, 0);
-	if (p->synth != NULL) {
+	if (p->mode == XT_PARSE_FRAGMENT) {
 		p->shift = p->synthlen;
 		lxfeed(p, p->synth, p->synthlen, 0);
 	}
@@ -1523,10 +1777,31 @@ prefix(struct xt_parser *p, int final)
 }
 
 /*
+ * The scanner saw an element end at byte i. If that was a stanza (back to
+ * depth 1 in stream mode, 0 in fragment mode, whose root it never sees)
+ * and libxml2's context has read enough to be renewed, feeding stops
+ * there (cut) for xt_parser_feed to try, wherever the caller's chunks
+ * end: a peer cannot keep it from happening by how it splits its data.
+ */
+static int
+stanza_end(struct xt_parser *p, size_t i)
+{
+	if (p->sdepth != (p->mode == XT_PARSE_STREAM ? 1 : 0))
+		return 0;
+	if (++p->nends < XML_RECYCLE_STANZAS &&
+	    p->fed + i + 1 - p->base <= XML_RECYCLE_BYTES)
+		return 0;
+	p->cut = 1;
+	return 1;
+}
+
+/*
  * The byte scanner: UTF-8 by RFC 3629 (libxml2 would fall back to
  * Latin-1 on bad input), no NUL, and attributes counted as the bytes of a
- * start tag arrive, before libxml2 spends quadratic time on them. Returns
- * how many bytes are acceptable; fewer than n after a rejection.
+ * start tag arrive, before libxml2 spends quadratic time on them. It
+ * follows the depth, to stop after a stanza when the context is due for
+ * renewal. Returns how many bytes it took; fewer than n after a rejection
+ * or at such a stanza end.
  */
 static size_t
 scan(struct xt_parser *p, const unsigned char *s, size_t n)
@@ -1588,9 +1863,16 @@ scan(struct xt_parser *p, const unsigned char *s, size_t n)
 			p->lexk = c == ']' ? p->lexk + 1 : 0;
 			break;
 		case LX_DECL:
-		case LX_ETAG:
 			if (c == '>')
 				p->lex = LX_TEXT;
+			break;
+		case LX_ETAG:
+			if (c == '>') {
+				p->lex = LX_TEXT;
+				p->sdepth--;
+				if (stanza_end(p, i))
+					return i + 1;
+			}
 			break;
 		case LX_PI:
 			if (c == '>' && p->lexk)
@@ -1602,14 +1884,20 @@ scan(struct xt_parser *p, const unsigned char *s, size_t n)
 				p->lex = LX_SQ;
 			else if (c == '"')
 				p->lex = LX_DQ;
-			else if (c == '>')
+			else if (c == '>') {
 				p->lex = LX_TEXT;
-			else if (c == '=' && ++p->nattr > p->lim.max_attrs) {
+				/* After '/', an empty element. */
+				if (!p->lexk)
+					p->sdepth++;
+				else if (stanza_end(p, i))
+					return i + 1;
+			} else if (c == '=' && ++p->nattr > p->lim.max_attrs) {
 				reject(p, XT_ETOOBIG, "policy-violation: more "
 				    "than %d attributes on an element",
 				    p->lim.max_attrs);
 				return i;
 			}
+			p->lexk = c == '/';
 			break;
 		case LX_SQ:
 			if (c == '\'')
@@ -1647,53 +1935,12 @@ take(struct xt_parser *p, const char *buf, size_t n)
 	lxfeed(p, buf, n, 0);
 }
 
-/*
- * A new parser for an XMPP stream (mode XT_PARSE_STREAM, whose root must
- * be {http://etherx.jabber.org/streams}stream, RFC 6120 section 4.8) or for
- * a sequence of elements (XT_PARSE_FRAGMENT, as if inside a root whose
- * default namespace is ns; implemented by giving libxml2 a start tag the
- * caller never wrote, which no reported offset counts). Zero fields of
- * limits, or a NULL limits, take the defaults: 262144 bytes per stanza,
- * depth 32, 64 attributes (namespace declarations count), no total cap.
- * NULL if memory ran out or ns cannot be written as XML.
- */
-struct xt_parser *
-xt_parser_new(enum xt_parse_mode mode, const char *ns,
-    const struct xt_xml_limits *limits)
+/* A libxml2 push parser context that reports to p. */
+static xmlParserCtxtPtr
+lxnew(struct xt_parser *p)
 {
-	struct xt_parser *p;
+	xmlParserCtxtPtr ctxt;
 	xmlSAXHandler sax;
-	struct sbuf sb = { NULL, 0, 0, 0 };
-
-	if ((p = calloc(1, sizeof(*p))) == NULL)
-		return NULL;
-	p->mode = mode;
-	if (limits != NULL)
-		p->lim = *limits;
-	if (p->lim.max_stanza == 0)
-		p->lim.max_stanza = XML_DEF_STANZA;
-	if (p->lim.max_depth <= 0)
-		p->lim.max_depth = XML_DEF_DEPTH;
-	if (p->lim.max_attrs <= 0)
-		p->lim.max_attrs = XML_DEF_ATTRS;
-	if (mode == XT_PARSE_FRAGMENT) {
-		sb_str(&sb, "<" XML_ROOT);
-		if (ns != NULL && *ns != '\0') {
-			if (!chars_ok(ns, strlen(ns)))
-				goto fail;
-			sb_str(&sb, " xmlns='");
-			sb_esc(&sb, ns, 1);
-			sb_str(&sb, "'");
-			if ((p->rootns = strdup(ns)) == NULL)
-				goto fail;
-		}
-		sb_str(&sb, ">");
-		if (sb.err)
-			goto fail;
-		p->synth = sb.b;
-		p->synthlen = sb.len;
-		sb.b = NULL;
-	}
 
 	memset(&sax, 0, sizeof(sax));
 	sax.initialized = XML_SAX2_MAGIC;
@@ -1718,15 +1965,128 @@ xt_parser_new(enum xt_parse_mode mode, const char *ns,
 	sax.resolveEntity = NULL;
 	sax.serror = sax_error;
 
-	xmlInitParser();
-	p->ctxt = xmlCreatePushParserCtxt(&sax, p, NULL, 0, NULL);
-	if (p->ctxt == NULL)
-		goto fail;
-	xmlCtxtUseOptions(p->ctxt, XML_PARSE_NONET | XML_PARSE_IGNORE_ENC);
+	if ((ctxt = xmlCreatePushParserCtxt(&sax, p, NULL, 0, NULL)) == NULL)
+		return NULL;
+	xmlCtxtUseOptions(ctxt, XML_PARSE_NONET | XML_PARSE_IGNORE_ENC);
 	/* What xmlCtxtUseOptions already sets, made independent of globals. */
-	p->ctxt->replaceEntities = 0;
-	p->ctxt->loadsubset = 0;
-	p->ctxt->validate = 0;
+	ctxt->replaceEntities = 0;
+	ctxt->loadsubset = 0;
+	ctxt->validate = 0;
+	return ctxt;
+}
+
+/*
+ * libxml2 keeps every name, prefix and namespace name it reads in a
+ * dictionary that lives as long as its context, so that an endless stream
+ * would make it grow without bound, and slower (until it fails). So now
+ * and then, between stanzas, the context is replaced by a new one that
+ * first reads the stream root's start tag again (synth, with the same
+ * namespace declarations), as fragment mode's implied root. Only when
+ * libxml2 holds no unparsed byte; else the next stanza end tries again.
+ * Positions go on: ours() maps the new context's offsets, and its line
+ * count (in its messages) continues the old one's.
+ */
+static void
+recycle(struct xt_parser *p)
+{
+	xmlParserCtxtPtr old = p->ctxt;
+	int line, col;
+
+	if (p->failed || !p->prefixed || p->depth != 1 || p->stanza != NULL ||
+	    p->closed || p->synth == NULL || lxpos(p) != p->lxfed)
+		return;
+	if ((p->ctxt = lxnew(p)) == NULL) {
+		p->ctxt = old;
+		reject(p, XT_ENOMEM, "resource-constraint: out of memory");
+		return;
+	}
+	line = old->input->line;
+	col = old->input->col;
+	xmlFreeParserCtxt(old);
+	p->base = p->fed;
+	p->shift = p->synthlen;
+	p->lxfed = 0;
+	p->mark = 0;
+	p->depth = 0;
+	p->nends = 0;
+	p->resynth = 1;
+	lxfeed(p, p->synth, p->synthlen, 0);
+	p->resynth = 0;
+	if (p->failed)
+		return;
+	if (p->depth != 1 || lxpos(p) != p->lxfed) {
+		reject(p, XT_EPROTO, "internal-server-error: the stream root "
+		    "was not read again");
+		return;
+	}
+	p->ctxt->input->line = line;
+	p->ctxt->input->col = col;
+}
+
+/*
+ * A new parser for an XMPP stream (mode XT_PARSE_STREAM, whose root must
+ * be {http://etherx.jabber.org/streams}stream, RFC 6120 section 4.8) or for
+ * a sequence of elements (XT_PARSE_FRAGMENT, as if inside a root whose
+ * default namespace is ns; implemented by giving libxml2 a start tag the
+ * caller never wrote, which no reported offset counts). Zero fields of
+ * limits, or a NULL limits, take the defaults: 262144 bytes per stanza,
+ * depth 32, 64 attributes (namespace declarations count), no total cap.
+ * Beyond them: names of 1024 bytes, namespace names of 1024 bytes, and
+ * 4 times max_stanza (262144 at least) plus 64 KiB of memory per stanza.
+ * NULL if memory ran out or ns cannot be written as XML.
+ */
+struct xt_parser *
+xt_parser_new(enum xt_parse_mode mode, const char *ns,
+    const struct xt_xml_limits *limits)
+{
+	struct xt_parser *p;
+	struct sbuf sb = { NULL, 0, 0, 0 };
+	size_t m;
+
+	if ((p = calloc(1, sizeof(*p))) == NULL)
+		return NULL;
+	p->mode = mode;
+	if (limits != NULL)
+		p->lim = *limits;
+	if (p->lim.max_stanza == 0)
+		p->lim.max_stanza = XML_DEF_STANZA;
+	if (p->lim.max_depth <= 0)
+		p->lim.max_depth = XML_DEF_DEPTH;
+	if (p->lim.max_attrs <= 0)
+		p->lim.max_attrs = XML_DEF_ATTRS;
+	/*
+	 * What building one stanza may allocate. A lower max_stanza does not
+	 * lower it: a tree can take many times the bytes it is written in,
+	 * and a stanza read under the default limits must be read again from
+	 * its serialization under a max_stanza of that length (the fuzz
+	 * target checks it).
+	 */
+	m = p->lim.max_stanza > XML_DEF_STANZA ? p->lim.max_stanza :
+	    XML_DEF_STANZA;
+	p->budget = m > (SIZE_MAX - XML_COMPLEX_ADD) / XML_COMPLEX ?
+	    SIZE_MAX : m * XML_COMPLEX + XML_COMPLEX_ADD;
+	if (mode == XT_PARSE_FRAGMENT) {
+		sb_str(&sb, "<" XML_ROOT);
+		if (ns != NULL && *ns != '\0') {
+			if (!chars_ok(ns, strlen(ns)))
+				goto fail;
+			sb_str(&sb, " xmlns='");
+			sb_esc(&sb, ns, 1);
+			sb_str(&sb, "'");
+			if ((p->rootns = strdup(ns)) == NULL)
+				goto fail;
+		}
+		sb_str(&sb, ">");
+		if (sb.err)
+			goto fail;
+		p->synth = sb.b;
+		p->synthlen = sb.len;
+		sb.b = NULL;
+	}
+
+	xmlInitParser();
+	if ((p->ctxt = lxnew(p)) == NULL)
+		goto fail;
 	return p;
 fail:
 	free(sb.b);
@@ -1790,6 +2150,12 @@ xt_parser_feed(struct xt_parser *p, const char *buf, size_t n,
 		take(p, buf, good);
 		if (p->failed)
 			return fail(p, e);
+		if (p->cut) {
+			p->cut = 0;
+			recycle(p);
+			if (p->failed)
+				return fail(p, e);
+		}
 		/*
 		 * libxml2 keeps an unfinished token (a start tag waiting for
 		 * its '>') in memory: bound what it may hold.
@@ -1801,8 +2167,8 @@ xt_parser_feed(struct xt_parser *p, const char *buf, size_t n,
 			    "%zu bytes", p->lim.max_stanza);
 			return fail(p, e);
 		}
-		buf += k;
-		n -= k;
+		buf += good;
+		n -= good;
 	}
 	return XT_OK;
 }
