@@ -12,7 +12,6 @@
 
 #include "xt.h"
 
-#define XT_VERSION	"0.1"
 
 enum { O_CONF = 256, O_TIMEOUT, O_DEBUG, O_COUNT, O_FROM, O_FORMAT };
 
@@ -174,6 +173,7 @@ main(int argc, char *argv[])
 	struct xt_config cfg = { 0 };
 	struct xt_session_opts so = { 0 };
 	struct xt_error e = { 0, "" };
+	char msg[XT_ERRLEN];
 	struct xt_node *st, *pres;
 	struct xt_jid fj;
 	const char *cfgfile = NULL, *account = NULL, *from, *type;
@@ -234,17 +234,9 @@ main(int argc, char *argv[])
 			return 0;
 		case 'h':
 			usage(0);
-		case ':':
-			if (optopt != 0 && optopt < 256)
-				errx(2, "-%c needs an argument (see -h)",
-				    optopt);
-			errx(2, "%s needs an argument (see -h)",
-			    argv[optind - 1]);
 		default:
-			if (optopt != 0)
-				errx(2, "unknown option -%c (see -h)", optopt);
-			errx(2, "unknown option %s (see -h)",
-			    argv[optind - 1]);
+			errx(2, "%s", xt_opt_error(ch, optopt,
+			    argv[optind - 1], msg, sizeof(msg)));
 		}
 		if (rc < 0)
 			errx(xt_exit_status(rc), "%s", e.msg);

@@ -82,6 +82,21 @@ xt_exit_status(int code)
 	return 1;
 }
 
+const char *
+xt_opt_error(int ch, int opt, const char *word, char *buf, size_t len)
+{
+	/* optopt names a short option; a long one is only in the word. */
+	if (ch == ':' && opt != 0 && opt < 256)
+		snprintf(buf, len, "-%c needs an argument (see -h)", opt);
+	else if (ch == ':')
+		snprintf(buf, len, "%s needs an argument (see -h)", word);
+	else if (opt != 0 && opt < 256)
+		snprintf(buf, len, "unknown option -%c (see -h)", opt);
+	else
+		snprintf(buf, len, "unknown option %s (see -h)", word);
+	return buf;
+}
+
 void
 xt_wipe(void *p, size_t n)
 {

@@ -59,6 +59,16 @@ const char	*xt_strerror(int code);
  */
 int		 xt_exit_status(int code);
 
+#define XT_VERSION	"0.1"
+
+/*
+ * The one-line message for an option getopt_long refused (with ":" first
+ * in its option string): ch is what it returned (':' or '?'), opt its
+ * optopt, word the argument it stopped at. Written into buf, returned.
+ */
+const char	*xt_opt_error(int ch, int opt, const char *word, char *buf,
+		    size_t len);
+
 /* Wipe n bytes in a way the compiler may not elide. */
 void		 xt_wipe(void *p, size_t n);
 /* Compare n bytes in time independent of their contents: 0 if equal. */
