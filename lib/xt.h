@@ -548,6 +548,340 @@ void		 xt_config_clear(struct xt_config *c);
 int		 xt_file_read(const char *path, size_t max, int flags,
 		    char **out, size_t *outlen, struct xt_error *e);
 
+/* ---------------------------------------------------------------- file */
+
+#define XT_WRITE_FORCE	1	/* replace an existing file (never a symlink) */
+#define XT_WRITE_MKDIR	2	/* create missing parent directories, 0700 */
+
+/*
+ * Write data to path as a whole or not at all (SECURITY.md 1): the bytes go
+ * to a file created with O_EXCL|O_NOFOLLOW, mode 0600 whatever the umask,
+ * in path's directory, are fsync'd, and only then take path's name (link,
+ * or rename with XT_WRITE_FORCE); the directory is fsync'd after. Nothing is
+ * left behind on failure, and a process killed meanwhile leaves no file
+ * under path's name. XT_EEXIST if path exists (a symlink, even dangling,
+ * always counts and its target is never touched). XT_ESYS with the reason.
+ */
+int		 xt_file_write(const char *path, const void *data, size_t n,
+		    int flags, struct xt_error *e);
+/*
+ * The directory $XDG_DATA_HOME/xmpp-tools/sub (default
+ * ~/.local/share/xmpp-tools/sub), sub may be NULL for the top. With create,
+ * missing directories are made 0700. *out owned.
+ */
+int		 xt_data_dir(const char *sub, int create, char **out,
+		    struct xt_error *e);
+/*
+ * A passphrase: the first line of file (refused when group or world can
+ * read it), else one typed on /dev/tty after prompt with echo off, asked a
+ * second time when confirm is set (a mismatch is XT_EINVAL). No terminal is
+ * XT_EINVAL with a message saying to use a passphrase file. *out in secure
+ * memory (xt_free_secret); an empty passphrase is XT_EINVAL.
+ */
+int		 xt_passphrase_read(const char *file, const char *prompt,
+		    int confirm, char **out, struct xt_error *e);
+
+/* ---------------------------------------------------------------- key */
+
+#define XT_KEY_BITS_DEFAULT	3072
+#define XT_KEY_BITS_MIN		2048	/* smaller RSA keys are refused */
+#define XT_KEY_BITS_MAX		16384
+#define XT_SPKI_MAX		4096	/* bytes of DER SPKI accepted */
+
+/* An RSA private key (GnuTLS). */
+struct xt_key;
+
+/* A new RSA key of bits (2048, 3072 or 4096) from GnuTLS. */
+int		 xt_key_generate(struct xt_key **kp, unsigned bits,
+		    struct xt_error *e);
+void		 xt_key_free(struct xt_key *k);
+/*
+ * PKCS#8 PEM of k: "PRIVATE KEY", or with a passphrase "ENCRYPTED PRIVATE
+ * KEY" (PBES2, AES-256-CBC, PBKDF2 as GnuTLS writes it). *pem is secret:
+ * release it with xt_free_secret.
+ */
+int		 xt_key_export(const struct xt_key *k, const char *passphrase,
+		    char **pem, size_t *len, struct xt_error *e);
+/* 1 if pem holds an encrypted PKCS#8 key, 0 if not. */
+int		 xt_key_pem_encrypted(const char *pem, size_t len);
+/*
+ * Import a PKCS#8 PEM RSA key (passphrase NULL for a plain one). XT_EAUTH
+ * "wrong passphrase" (or "passphrase needed"), XT_EINVAL if it is not a
+ * PKCS#8 RSA key of XT_KEY_BITS_MIN.. bits.
+ */
+int		 xt_key_import(struct xt_key **kp, const char *pem, size_t len,
+		    const char *passphrase, struct xt_error *e);
+/*
+ * Read a private key file: XT_EPERM if group or others may access it
+ * (mode & 077), then as xt_key_import. The message names the file.
+ */
+int		 xt_key_load(struct xt_key **kp, const char *path,
+		    const char *passphrase, struct xt_error *e);
+/* DER SubjectPublicKeyInfo of the public half; *der owned. */
+int		 xt_key_spki(const struct xt_key *k, unsigned char **der,
+		    size_t *len);
+/* RSASSA-PKCS1-v1_5 with SHA-256 over data; deterministic; *sig owned. */
+int		 xt_key_sign(const struct xt_key *k, const void *data, size_t n,
+		    unsigned char **sig, size_t *siglen, struct xt_error *e);
+/*
+ * Is der a DER SubjectPublicKeyInfo of an RSA key of XT_KEY_BITS_MIN to
+ * XT_KEY_BITS_MAX bits, re-encoding to the same bytes? *bits (may be NULL)
+ * gets its size. XT_EINVAL with the reason if not.
+ */
+int		 xt_spki_check(const unsigned char *der, size_t len,
+		    unsigned *bits, struct xt_error *e);
+/*
+ * Verify an RSASSA-PKCS1-v1_5 SHA-256 signature with the key in der:
+ * XT_OK, XT_EBADSIG, or XT_EINVAL if der is no acceptable key.
+ */
+int		 xt_spki_verify(const unsigned char *der, size_t len,
+		    const void *data, size_t n, const unsigned char *sig,
+		    size_t siglen, struct xt_error *e);
+/* Lowercase hex SHA-256 of n bytes into out[65]. */
+void		 xt_sha256_hex(const void *data, size_t n, char out[65]);
+
+/* ---------------------------------------------------------------- pubkey */
+
+#define XT_NS_PUBKEY	"urn:xmpp:pubkey:1"
+#define XT_NS_REVOKE	"urn:xmpp:revoke:1"
+#define XT_NS_ATTEST	"urn:xmpp:attest:1"
+
+/* Which rule a <print/> was made by (DESIGN.md 3). */
+enum xt_print_rule {
+	XT_PRINT_NONE = 0,
+	XT_PRINT_CURRENT,	/* SHA-256(begin ‖ end ‖ jid ‖ key, stripped) */
+	XT_PRINT_LEGACY		/* SHA-256(key base64 in 64-column lines,
+				   each ending "\n") as in XEP-0189's example */
+};
+
+/*
+ * A <pubkey xmlns='urn:xmpp:pubkey:1'/> (XEP-0189 v0.13 section 3). Text
+ * fields hold the element's character data with leading and trailing
+ * whitespace removed; key has all whitespace removed.
+ */
+struct xt_pubkey {
+	char		*begin, *end;	/* XEP-0082 DateTime text */
+	int64_t		 begin_t, end_t;	/* the same, seconds */
+	char		*jid;		/* as written (trimmed) */
+	char		*key;		/* base64 DER SPKI, no whitespace */
+	unsigned char	*spki;		/* decoded */
+	size_t		 spkilen;
+	unsigned	 bits;
+	char		*print;		/* as written, or as computed by make */
+	char		*uri;		/* or NULL */
+	char		 keyid[65];	/* hex SHA-256 of the DER SPKI: the
+					   whitespace-proof local identity */
+	enum xt_print_rule rule;	/* set by xt_pubkey_verify */
+};
+
+/*
+ * Read a <pubkey/> element: each of begin, end, jid, key, print exactly
+ * once (uri optional, unknown children ignored), dates XEP-0082, begin not
+ * after end, jid a valid JID, key base64 of an acceptable RSA SPKI
+ * (xt_spki_check). Structure only: the print is checked by
+ * xt_pubkey_verify. XT_EINVAL naming the bad child.
+ */
+int		 xt_pubkey_parse(const struct xt_node *n, struct xt_pubkey *pk,
+		    struct xt_error *e);
+/* Free the fields (pk itself is the caller's) and zero it. */
+void		 xt_pubkey_clear(struct xt_pubkey *pk);
+/* The print of pk by rule, lowercase hex into out[65]. */
+int		 xt_pubkey_print(const struct xt_pubkey *pk,
+		    enum xt_print_rule rule, char out[65]);
+/*
+ * Does pk's <print/> match either rule (hex compared case-insensitively in
+ * constant time)? Sets pk->rule; XT_EBADSIG if neither matches.
+ */
+int		 xt_pubkey_verify(struct xt_pubkey *pk, struct xt_error *e);
+/*
+ * Fill pk for a new key: the SPKI, jid, validity (begin_t..end_t) and the
+ * print by the current rule.
+ */
+int		 xt_pubkey_make(struct xt_pubkey *pk, const unsigned char *spki,
+		    size_t len, const char *jid, int64_t begin_t, int64_t end_t,
+		    const char *uri, struct xt_error *e);
+/* 0 if pk is valid at t, -1 not yet valid, 1 expired. */
+int		 xt_pubkey_when(const struct xt_pubkey *pk, int64_t t);
+/*
+ * The element for pk, key wrapped at 64 columns (each line followed by
+ * "\n", the first preceded by one), children begin, end, jid, key, print,
+ * uri. NULL on ENOMEM.
+ */
+struct xt_node	*xt_pubkey_node(const struct xt_pubkey *pk);
+
+/*
+ * A <revocation xmlns='urn:xmpp:revoke:1'/> (or <revoke/>, as the XEP's
+ * prose names it). Texts trimmed as for xt_pubkey.
+ */
+struct xt_revocation {
+	char		*key;		/* base64 DER SPKI of the revoked key */
+	unsigned char	*spki;
+	size_t		 spkilen;
+	char		 keyid[65];	/* hex SHA-256 of spki */
+	char		*keyprint;	/* the revoked <pubkey/>'s print */
+	char		*revocationprint; /* the signing <pubkey/>'s print */
+	char		*time;		/* revocationtime text */
+	int64_t		 t;		/* the same, seconds */
+	unsigned char	*sig;
+	size_t		 siglen;
+};
+
+/* Read a revocation: every child exactly once, key an RSA SPKI. */
+int		 xt_revocation_parse(const struct xt_node *n,
+		    struct xt_revocation *r, struct xt_error *e);
+void		 xt_revocation_clear(struct xt_revocation *r);
+/*
+ * Sign a revocation of revoked (whose print must verify) at time t with
+ * key k, whose <pubkey/> is signer (the same as revoked for a key revoking
+ * itself; k's SPKI must be signer's). XT_EINVAL if k does not match.
+ */
+int		 xt_revocation_make(struct xt_revocation *r,
+		    const struct xt_pubkey *revoked, const struct xt_pubkey *signer,
+		    const struct xt_key *k, int64_t t, struct xt_error *e);
+/*
+ * Check r's signature over key ‖ keyprint ‖ revocationprint ‖
+ * revocationtime. signer is the <pubkey/> whose print is revocationprint;
+ * NULL means the key revoked itself: revocationprint must equal keyprint
+ * and the signature must verify with r's own key. XT_EBADSIG if not.
+ */
+int		 xt_revocation_verify(const struct xt_revocation *r,
+		    const struct xt_pubkey *signer, struct xt_error *e);
+/* The element (root <revocation/>), key and signature at 64 columns. */
+struct xt_node	*xt_revocation_node(const struct xt_revocation *r);
+
+/* An <attest xmlns='urn:xmpp:attest:1'/>. Texts trimmed. */
+struct xt_attest {
+	char		*keyprint;	/* the attested <pubkey/>'s print */
+	char		*signerjid;
+	char		*signerprint;	/* the signer's <pubkey/>'s print */
+	char		*time;		/* signtime text */
+	int64_t		 t;		/* signtime, seconds */
+	unsigned char	*sig;
+	size_t		 siglen;
+};
+
+int		 xt_attest_parse(const struct xt_node *n, struct xt_attest *a,
+		    struct xt_error *e);
+void		 xt_attest_clear(struct xt_attest *a);
+/*
+ * Sign an attestation of subject's key at time t with k, whose <pubkey/>
+ * is signer (signerjid = signer's jid). Both prints must verify, and k's
+ * SPKI must be signer's.
+ */
+int		 xt_attest_make(struct xt_attest *a, const struct xt_pubkey *subject,
+		    const struct xt_pubkey *signer, const struct xt_key *k,
+		    int64_t t, struct xt_error *e);
+/*
+ * Check a over subject's key ‖ keyprint ‖ signerjid ‖ signerprint ‖
+ * signtime: keyprint must be subject's print, signerprint signer's print,
+ * signerjid signer's jid (as JIDs), the signature verify with signer's key,
+ * and signer's key be valid at signtime. XT_EBADSIG with the reason if not.
+ */
+int		 xt_attest_verify(const struct xt_attest *a,
+		    const struct xt_pubkey *subject, const struct xt_pubkey *signer,
+		    struct xt_error *e);
+struct xt_node	*xt_attest_node(const struct xt_attest *a);
+
+/* ---------------------------------------------------------------- pep */
+
+#define XT_NS_PUBSUB		"http://jabber.org/protocol/pubsub"
+#define XT_NS_PUBSUB_OWNER	"http://jabber.org/protocol/pubsub#owner"
+#define XT_NS_PUBSUB_EVENT	"http://jabber.org/protocol/pubsub#event"
+#define XT_NS_PUBSUB_ERRORS	"http://jabber.org/protocol/pubsub#errors"
+#define XT_NS_DISCO_INFO	"http://jabber.org/protocol/disco#info"
+#define XT_NS_DATA		"jabber:x:data"
+
+/*
+ * Does the account's server offer PEP with publish-options (XEP-0163,
+ * XEP-0223)? disco#info to our own bare JID must show identity pubsub/pep
+ * and the feature ...pubsub#publish-options. XT_ENOTFOUND with the reason
+ * if not; XT_ESTANZA if the server answered with an error.
+ */
+int		 xt_pep_check(struct xt_session *s, struct xt_error *e);
+
+struct xt_pep_opts {
+	const char	*access;	/* pubsub#access_model: open, presence,
+					   whitelist (NULL: open) */
+	const char	*max_items;	/* pubsub#max_items: "1", "max" (NULL:
+					   not asked for) */
+};
+
+/*
+ * Publish payload (copied, stays the caller's) as item id (NULL: the
+ * server picks) of our PEP node, with publish-options persist_items=true
+ * and o's access model and max_items. On <conflict/> +
+ * <precondition-not-met/>, the node is reconfigured to those options
+ * (pubsub#owner configure) and the publish tried once more. XT_ESTANZA
+ * with the condition on an error answer.
+ */
+int		 xt_pep_publish(struct xt_session *s, const char *node,
+		    const char *id, const struct xt_node *payload,
+		    const struct xt_pep_opts *o, struct xt_error *e);
+/* Retract item id from our node (notify='true'). */
+int		 xt_pep_retract(struct xt_session *s, const char *node,
+		    const char *id, struct xt_error *e);
+/*
+ * The items of node at jid (a bare JID; NULL for our own account): an
+ * owned array of *n owned <item/> elements (free each, then the array),
+ * taken only from the answer whose id matches and whose from is jid.
+ * A node that is absent or that we may not read (forbidden,
+ * not-authorized, not-allowed, item-not-found) gives XT_ENOTFOUND; other
+ * errors XT_ESTANZA.
+ */
+int		 xt_pep_items(struct xt_session *s, const char *jid,
+		    const char *node, struct xt_node ***items, size_t *n,
+		    struct xt_error *e);
+void		 xt_pep_items_free(struct xt_node **items, size_t n);
+
+/* ---------------------------------------------------------------- keyring */
+
+/*
+ * Own keys live in the key store, $XDG_DATA_HOME/xmpp-tools/keys/ (or a
+ * file named by -o): KEYID.key (PKCS#8 PEM), KEYID.pub (its <pubkey/>),
+ * KEYID.rev (a ready revocation), all 0600, KEYID being the hex SHA-256
+ * of the DER SPKI. For a key file named P, the companions are P with a
+ * ".key" suffix replaced (or, without one, followed) by ".pub" and ".rev".
+ */
+
+/* The companion of a key file: suffix ".pub" or ".rev". *out owned. */
+int		 xt_keystore_companion(const char *keypath, const char *suffix,
+		    char **out);
+/*
+ * Store a new key: path NULL for the key store. The revocation and the
+ * public element are written first, the key last; if any write fails,
+ * what was written is removed. XT_EEXIST if any of the three exists
+ * (unless force). *keypath (may be NULL) gets the key file's name, owned.
+ */
+int		 xt_keystore_save(const char *path, const char *pem, size_t pemlen,
+		    const struct xt_node *pub, const struct xt_node *rev,
+		    int force, char **keypath, struct xt_error *e);
+/*
+ * Find our own key: by keyid (64 hex) or by a bare JID (the newest key
+ * whose <pubkey/> names that JID and is valid now). *keypath owned.
+ * XT_ENOTFOUND if there is none.
+ */
+int		 xt_keystore_find(const char *keyid, const char *jid,
+		    char **keypath, struct xt_error *e);
+/*
+ * Read the <pubkey/> stored next to a key file (its ".pub" companion) and
+ * check its print. XT_ENOTFOUND if there is no such file.
+ */
+int		 xt_keystore_pub(const char *keypath, struct xt_pubkey *pk,
+		    struct xt_error *e);
+
+/*
+ * Pins for other people's keys: keyring/BAREJID holds the keyids (hex
+ * SHA-256 of the DER SPKI) accepted for that JID, one per line. dir NULL
+ * means $XDG_DATA_HOME/xmpp-tools/keyring.
+ */
+/* The pinned keyids of jid: an owned array of *n owned strings; n 0 if none. */
+int		 xt_keyring_get(const char *dir, const char *jid, char ***ids,
+		    size_t *n, struct xt_error *e);
+/* Replace the pins of jid with ids (atomic write, 0600). */
+int		 xt_keyring_set(const char *dir, const char *jid,
+		    char *const *ids, size_t n, struct xt_error *e);
+void		 xt_keyring_free(char **ids, size_t n);
+
 /* ---------------------------------------------------------------- init */
 
 /*
