@@ -14,7 +14,8 @@ XT_CFLAGS = -std=c11 -D_DEFAULT_SOURCE -Wall -Wextra -Wshadow \
 	-fstack-protector-strong -Ilib $(shell pkg-config --cflags $(PKGS))
 XT_LIBS	= $(shell pkg-config --libs $(PKGS)) -lresolv
 
-TOOLS	= xmpp-send xmpp-recv
+TOOLS	= xmpp-send xmpp-recv xmpp-keygen xmpp-revoke xmpp-attest xmpp-publish \
+	  xmpp-fetchkey
 LIBSRC	= $(sort $(wildcard lib/*.c))
 LIBOBJ	= $(LIBSRC:.c=.o)
 UNITSRC	= $(sort $(wildcard tests/unit/*.c))

@@ -9,6 +9,7 @@
 
 #include <ctype.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stddef.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -556,36 +557,55 @@ from_command(const char *cmd, char **pw, struct xt_error *e)
 	return rc;
 }
 
-static int
-from_tty(const char *jid, char **pw, struct xt_error *e)
+/*
+ * Ask on the terminal fd with echo off, after a printf-style prompt:
+ * buf[SECRET_MAX + 1] gets the line typed, without its newline.
+ */
+static void __attribute__((format(printf, 3, 4)))
+tty_ask(int fd, char *buf, const char *fmt, ...)
 {
 	struct termios old, raw;
-	char *buf;
-	ssize_t r;
+	va_list ap;
 	size_t n = 0;
-	int fd, rc, saved = 0;
+	int saved = 0;
 
-	if ((fd = open("/dev/tty", O_RDWR | O_CLOEXEC | O_NOCTTY)) < 0)
-		return xt_error_set(e, XT_EINVAL, "no password: use "
-		    "--password-file, password_command or $XMPP_PASSWORD");
-	if ((buf = gcry_malloc_secure(SECRET_MAX + 1)) == NULL) {
-		close(fd);
-		return xt_error_set(e, XT_ENOMEM, "out of memory");
-	}
-	dprintf(fd, "password for %s: ", jid ? jid : "the account");
+	va_start(ap, fmt);
+	vdprintf(fd, fmt, ap);
+	va_end(ap);
 	if (tcgetattr(fd, &old) == 0) {
 		saved = 1;
 		raw = old;
 		raw.c_lflag &= ~(ECHO | ECHONL);
 		tcsetattr(fd, TCSAFLUSH, &raw);
 	}
-	while (n < SECRET_MAX && (r = read(fd, buf + n, 1)) == 1 &&
-	    buf[n] != '\n')
+	while (n < SECRET_MAX && read(fd, buf + n, 1) == 1 && buf[n] != '\n')
 		n++;
 	buf[n] = '\0';
 	if (saved)
 		tcsetattr(fd, TCSAFLUSH, &old);
 	dprintf(fd, "\n");
+}
+
+static int
+tty_open(void)
+{
+	return open("/dev/tty", O_RDWR | O_CLOEXEC | O_NOCTTY);
+}
+
+static int
+from_tty(const char *jid, char **pw, struct xt_error *e)
+{
+	char *buf;
+	int fd, rc;
+
+	if ((fd = tty_open()) < 0)
+		return xt_error_set(e, XT_EINVAL, "no password: use "
+		    "--password-file, password_command or $XMPP_PASSWORD");
+	if ((buf = gcry_malloc_secure(SECRET_MAX + 1)) == NULL) {
+		close(fd);
+		return xt_error_set(e, XT_ENOMEM, "out of memory");
+	}
+	tty_ask(fd, buf, "password for %s: ", jid ? jid : "the account");
 	close(fd);
 	rc = first_line(buf, "terminal", pw, e);
 	xt_wipe(buf, SECRET_MAX + 1);
@@ -636,4 +656,67 @@ xt_config_clear(struct xt_config *c)
 	free(c->path);
 	xt_free_secret(c->password);
 	memset(c, 0, sizeof(*c));
+}
+
+/* The first line of buf as an owned secret; "" is refused. */
+static int
+passphrase_line(char *buf, const char *what, char **out, struct xt_error *e)
+{
+	buf[strcspn(buf, "\r\n")] = '\0';
+	if (buf[0] == '\0')
+		return xt_error_set(e, XT_EINVAL, "%s%sempty passphrase",
+		    what ? what : "", what ? ": " : "");
+	if ((*out = secret_dup(buf)) == NULL)
+		return xt_error_set(e, XT_ENOMEM, "out of memory");
+	return XT_OK;
+}
+
+int
+xt_passphrase_read(const char *file, const char *prompt, int confirm,
+    char **out, struct xt_error *e)
+{
+	char *buf = NULL, *again = NULL;
+	size_t n;
+	int fd = -1, rc;
+
+	*out = NULL;
+	if (file != NULL) {
+		if ((rc = xt_file_read(file, SECRET_MAX, XT_FILE_SECRET, &buf,
+		    &n, e)) < 0)
+			return rc;
+		rc = passphrase_line(buf, file, out, e);
+		xt_free_secret(buf);
+		return rc;
+	}
+	if ((fd = tty_open()) < 0)
+		return xt_error_set(e, XT_EINVAL, "no terminal to ask for the "
+		    "passphrase: use --passphrase-file");
+	if ((buf = gcry_malloc_secure(SECRET_MAX + 1)) == NULL ||
+	    (confirm && (again = gcry_malloc_secure(SECRET_MAX + 1)) ==
+	    NULL)) {
+		rc = xt_error_set(e, XT_ENOMEM, "out of memory");
+		goto out;
+	}
+	tty_ask(fd, buf, "%s", prompt ? prompt : "passphrase: ");
+	if (confirm && buf[0] != '\0') {
+		tty_ask(fd, again, "again: ");
+		/* Lengths first: xt_ct_memcmp reads n bytes of both. */
+		if (strlen(buf) != strlen(again) ||
+		    xt_ct_memcmp(buf, again, strlen(buf)) != 0) {
+			rc = xt_error_set(e, XT_EINVAL, "passphrases differ");
+			goto out;
+		}
+	}
+	rc = passphrase_line(buf, NULL, out, e);
+out:
+	if (buf != NULL) {
+		xt_wipe(buf, SECRET_MAX + 1);
+		gcry_free(buf);
+	}
+	if (again != NULL) {
+		xt_wipe(again, SECRET_MAX + 1);
+		gcry_free(again);
+	}
+	close(fd);
+	return rc;
 }

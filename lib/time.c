@@ -119,3 +119,13 @@ xt_time_parse(const char *s, int64_t *t)
 	    off;
 	return XT_OK;
 }
+
+int
+xt_time_arg(const char *s, int64_t *t)
+{
+	if (strcmp(s, "now") == 0) {
+		*t = (int64_t)time(NULL);
+		return XT_OK;
+	}
+	return xt_time_parse(s, t);
+}

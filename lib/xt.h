@@ -104,6 +104,8 @@ int		 xt_time_format(int64_t t, char *buf, size_t len);
  * Fractions are dropped; a time without zone is read as UTC (DESIGN.md 3).
  */
 int		 xt_time_parse(const char *s, int64_t *t);
+/* A time given by the user: "now" or an XEP-0082 DateTime. */
+int		 xt_time_arg(const char *s, int64_t *t);
 
 /* ---------------------------------------------------------------- xml */
 
@@ -211,6 +213,24 @@ int		 xt_parser_closed(const struct xt_parser *p);
  * <proceed/>.
  */
 size_t		 xt_parser_pending(const struct xt_parser *p);
+
+/*
+ * Read the XML elements of a file (path NULL or "-": standard input) of at
+ * most max bytes: restricted XML, any number of top-level elements with
+ * whitespace between them, an XML declaration allowed. *out is an owned
+ * array of *n owned elements (xt_nodes_free); none at all is XT_EINVAL.
+ */
+int		 xt_input_elements(const char *path, size_t max,
+		    struct xt_node ***out, size_t *n, struct xt_error *e);
+#define XT_INPUT_MAX	(64 * 1024 * 1024)	/* bytes a tool reads */
+/*
+ * The one element of a file (or stdin) named name (or alt, if not NULL)
+ * in namespace ns; anything else is XT_EINVAL. *out owned.
+ */
+int		 xt_input_one(const char *path, const char *ns, const char *name,
+		    const char *alt, struct xt_node **out, struct xt_error *e);
+/* Free n elements and the array holding them. */
+void		 xt_nodes_free(struct xt_node **v, size_t n);
 
 /* ---------------------------------------------------------------- jid */
 
@@ -564,6 +584,9 @@ int		 xt_file_read(const char *path, size_t max, int flags,
  */
 int		 xt_file_write(const char *path, const void *data, size_t n,
 		    int flags, struct xt_error *e);
+/* The same without O_TMPFILE (used where the filesystem lacks it; exposed for tests). */
+int		 xt_file_write_named(const char *path, const void *data, size_t n,
+		    int flags, struct xt_error *e);
 /*
  * The directory $XDG_DATA_HOME/xmpp-tools/sub (default
  * ~/.local/share/xmpp-tools/sub), sub may be NULL for the top. With create,
@@ -748,6 +771,13 @@ int		 xt_revocation_verify(const struct xt_revocation *r,
 		    const struct xt_pubkey *signer, struct xt_error *e);
 /* The element (root <revocation/>), key and signature at 64 columns. */
 struct xt_node	*xt_revocation_node(const struct xt_revocation *r);
+/*
+ * The bytes a revocation signs (XEP-0189 section 4): key ‖ keyprint ‖
+ * revocationprint ‖ revocationtime, r's texts as held. *out owned and
+ * NUL-terminated, *len its length without the NUL.
+ */
+int		 xt_revocation_data(const struct xt_revocation *r, char **out,
+		    size_t *len);
 
 /* An <attest xmlns='urn:xmpp:attest:1'/>. Texts trimmed. */
 struct xt_attest {
@@ -780,7 +810,22 @@ int		 xt_attest_make(struct xt_attest *a, const struct xt_pubkey *subject,
 int		 xt_attest_verify(const struct xt_attest *a,
 		    const struct xt_pubkey *subject, const struct xt_pubkey *signer,
 		    struct xt_error *e);
+/* The element, signature at 64 columns. */
 struct xt_node	*xt_attest_node(const struct xt_attest *a);
+/*
+ * The bytes an attestation signs (XEP-0189 section 5): key ‖ keyprint ‖
+ * signerjid ‖ signerprint ‖ signtime, where key is the subject's <key/>
+ * text (white space in it is skipped). *out owned and NUL-terminated.
+ */
+int		 xt_attest_data(const struct xt_attest *a, const char *key,
+		    char **out, size_t *len);
+
+/*
+ * Read the one <pubkey/> of a file (path NULL or "-": stdin), parse it and
+ * check its print: XT_EINVAL malformed, XT_EBADSIG forged; e names the file.
+ */
+int		 xt_pubkey_read(const char *path, struct xt_pubkey *pk,
+		    struct xt_error *e);
 
 /* ---------------------------------------------------------------- pep */
 
@@ -881,6 +926,36 @@ int		 xt_keyring_get(const char *dir, const char *jid, char ***ids,
 int		 xt_keyring_set(const char *dir, const char *jid,
 		    char *const *ids, size_t n, struct xt_error *e);
 void		 xt_keyring_free(char **ids, size_t n);
+
+/*
+ * Open one of our private keys as a tool's -k names it: an existing file
+ * (or anything with a '/'), else a keyid (64 hex) or a bare JID looked up
+ * with xt_keystore_find. The file must be private (XT_EPERM otherwise); an
+ * encrypted key takes its passphrase from passfile or the terminal.
+ * *keypath (may be NULL) gets the file's path, owned.
+ */
+int		 xt_key_open(const char *spec, const char *passfile,
+		    struct xt_key **kp, char **keypath, struct xt_error *e);
+
+/* What a new key is made of. */
+struct xt_keygen {
+	const char	*jid;		/* bare JID */
+	unsigned	 bits;
+	int64_t		 begin, end;	/* validity */
+	int64_t		 now;		/* time of the ready revocation */
+	const char	*uri;		/* or NULL */
+	const char	*passphrase;	/* or NULL: stored unencrypted */
+	const char	*path;		/* key file, or NULL: the key store */
+	int		 force;		/* replace existing files */
+};
+
+/*
+ * Generate a key, sign a revocation of it by itself, and store key,
+ * <pubkey/> and revocation (xt_keystore_save). pk gets the new <pubkey/>;
+ * *keypath (may be NULL) the key file's name, owned.
+ */
+int		 xt_keystore_create(const struct xt_keygen *g,
+		    struct xt_pubkey *pk, char **keypath, struct xt_error *e);
 
 /* ---------------------------------------------------------------- init */
 

@@ -1,0 +1,552 @@
+/*
+ * xmpp-fetchkey: fetch a contact's XEP-0189 keys, revocations and
+ * attestations, verify all of it, pin on first use, print the valid keys.
+ */
+#include <err.h>
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#include "xt.h"
+
+#define MAX_SIGNERS	16
+
+enum { O_CONF = 256, O_TIMEOUT, O_DEBUG, O_DIRECT, O_FORMAT, O_SIGNER,
+    O_ACCEPT, O_NOPIN };
+
+static const struct option longopts[] = {
+	{ "account",		required_argument,	NULL, 'a' },
+	{ "config",		required_argument,	NULL, 'c' },
+	{ "resource",		required_argument,	NULL, 'r' },
+	{ "password-file",	required_argument,	NULL, O_CONF },
+	{ "password",		optional_argument,	NULL, 'p' },
+	{ "server",		required_argument,	NULL, O_CONF },
+	{ "direct-tls",		no_argument,		NULL, O_CONF },
+	{ "cafile",		required_argument,	NULL, O_CONF },
+	{ "pin",		required_argument,	NULL, O_CONF },
+	{ "mechanisms",		required_argument,	NULL, O_CONF },
+	{ "timeout",		required_argument,	NULL, O_TIMEOUT },
+	{ "debug",		no_argument,		NULL, O_DEBUG },
+	{ "direct",		required_argument,	NULL, O_DIRECT },
+	{ "format",		required_argument,	NULL, O_FORMAT },
+	{ "signer",		required_argument,	NULL, O_SIGNER },
+	{ "accept-new",		no_argument,		NULL, O_ACCEPT },
+	{ "no-pin",		no_argument,		NULL, O_NOPIN },
+	{ "verbose",		no_argument,		NULL, 'v' },
+	{ "help",		no_argument,		NULL, 'h' },
+	{ "version",		no_argument,		NULL, 'V' },
+	{ NULL,			0,			NULL, 0 }
+};
+
+/* What became of one published key. */
+enum verdict { OK, MALFORMED, FORGED, OTHERJID, NOTYET, EXPIRED, REVOKED,
+    UNATTESTED, NVERDICT };
+
+static const char *verdicts[NVERDICT] = { "valid", "malformed", "forged",
+    "for another JID", "not yet valid", "expired", "revoked",
+    "not attested" };
+
+struct key {
+	struct xt_pubkey pk;
+	enum verdict	 v;
+	int		 attested;
+};
+
+static struct xt_session *sess;
+static struct key *keys;
+static size_t nkeys;
+static struct xt_pubkey signers[MAX_SIGNERS];
+static int nsigners, verbose;
+static const char *jid;		/* the bare JID asked for, prepared */
+
+static void __attribute__((noreturn))
+usage(int status)
+{
+	fprintf(status ? stderr : stdout,
+	    "usage: xmpp-fetchkey [-v] [-a jid] [-c file] [-r resource] "
+	    "[--password-file file]\n"
+	    "                     [--server host[:port]] [--direct-tls] "
+	    "[--cafile file | --pin sha256:b64]\n"
+	    "                     [--mechanisms list] [--timeout seconds] "
+	    "[--debug] [--direct fulljid]\n"
+	    "                     [--format xml|spki|pem|fingerprint] "
+	    "[--signer pubkey-file ...]\n"
+	    "                     [--accept-new | --no-pin] jid\n");
+	exit(status);
+}
+
+static void
+debug_out(void *arg, char dir, const char *text, size_t len)
+{
+	fprintf(stderr, "%c %.*s\n", dir, (int)len, text);
+}
+
+static void __attribute__((noreturn))
+die(int rc, const char *what)
+{
+	char msg[XT_ERRLEN];
+
+	snprintf(msg, sizeof(msg), "%s", what);
+	xt_session_free(sess);
+	errx(xt_exit_status(rc), "%s", msg);
+}
+
+static void
+add_key(const struct xt_node *el, const char *where)
+{
+	struct xt_error e = { 0, "" };
+	struct key *k, *nk;
+	int when;
+
+	if ((nk = realloc(keys, (nkeys + 1) * sizeof(*keys))) == NULL)
+		die(XT_ENOMEM, "out of memory");
+	keys = nk;
+	k = &keys[nkeys++];
+	memset(k, 0, sizeof(*k));
+	if (xt_pubkey_parse(el, &k->pk, &e) < 0) {
+		k->v = MALFORMED;
+		if (verbose)
+			warnx("%s: malformed <pubkey/>: %s", where, e.msg);
+		return;
+	}
+	if (xt_pubkey_verify(&k->pk, &e) < 0)
+		k->v = FORGED;
+	else if (xt_jid_streq(k->pk.jid, jid, 0) != 1)
+		k->v = OTHERJID;
+	else if ((when = xt_pubkey_when(&k->pk, (int64_t)time(NULL))) != 0)
+		k->v = when < 0 ? NOTYET : EXPIRED;
+	if (!verbose)
+		return;
+	if (k->v == FORGED)
+		warnx("key %.16s: %s", k->pk.keyid, e.msg);
+	else if (k->v == OTHERJID)
+		warnx("key %.16s: names %s, not %s", k->pk.keyid, k->pk.jid,
+		    jid);
+	else
+		warnx("key %.16s: print ok (%s rule)%s%s", k->pk.keyid,
+		    k->pk.rule == XT_PRINT_LEGACY ? "XEP-0189 example" :
+		    "current", k->v == OK ? "" : k->v == NOTYET ?
+		    ", but valid only from " : ", but expired on ",
+		    k->v == OK ? "" : k->v == NOTYET ? k->pk.begin :
+		    k->pk.end);
+}
+
+/* The payloads of a node's items with that name; NULL if none visible. */
+static struct xt_node **
+fetch(const char *node, size_t *n)
+{
+	struct xt_error e = { 0, "" };
+	struct xt_node **items;
+	int rc;
+
+	rc = xt_pep_items(sess, jid, node, &items, n, &e);
+	if (rc == XT_ENOTFOUND) {
+		if (verbose)
+			warnx("%s", e.msg);
+		*n = 0;
+		return NULL;
+	}
+	if (rc < 0)
+		die(rc, e.msg);
+	return items;
+}
+
+/* The XEP-0189 section 7 request to one full JID. */
+static void
+fetch_direct(const char *full)
+{
+	struct xt_node *iq, *res, *pk;
+	int rc;
+
+	if ((iq = xt_node_new("iq", XT_NS_CLIENT)) == NULL ||
+	    xt_node_set_attr(iq, "type", "get") < 0 ||
+	    xt_node_set_attr(iq, "to", full) < 0 ||
+	    xt_node_add_elem(iq, "pubkey", XT_NS_PUBKEY) == NULL)
+		die(XT_ENOMEM, "out of memory");
+	if ((rc = xt_session_iq(sess, iq, &res, -1)) < 0)
+		die(rc, xt_session_errmsg(sess));
+	if ((pk = xt_node_child(res, "pubkey", XT_NS_PUBKEY)) != NULL)
+		add_key(pk, full);
+	else if (verbose)
+		warnx("%s: answer without <pubkey/>", full);
+	xt_node_free(iq);
+	xt_node_free(res);
+}
+
+static void
+apply_revocations(struct xt_node **items, size_t n)
+{
+	struct xt_error e = { 0, "" };
+	struct xt_revocation r;
+	const struct xt_node *el;
+	const struct xt_pubkey *signer;
+	size_t i, j, k;
+	int rc;
+
+	for (i = 0; i < n; i++) {
+		memset(&r, 0, sizeof(r));
+		if ((el = xt_node_child(items[i], NULL, XT_NS_REVOKE)) ==
+		    NULL || xt_revocation_parse(el, &r, &e) < 0) {
+			if (verbose)
+				warnx("revocation %zu: %s", i + 1, el ? e.msg :
+				    "no <revocation/> in the item");
+			continue;
+		}
+		/* Signed by the key itself, or by another valid key. */
+		signer = NULL;
+		rc = XT_EBADSIG;
+		if (strcasecmp(r.revocationprint, r.keyprint) == 0)
+			rc = xt_revocation_verify(&r, NULL, &e);
+		else
+			for (k = 0; k < nkeys && rc < 0; k++) {
+				if (keys[k].v != OK || strcasecmp(
+				    keys[k].pk.print, r.revocationprint) != 0)
+					continue;
+				signer = &keys[k].pk;
+				rc = xt_revocation_verify(&r, signer, &e);
+			}
+		if (rc < 0) {
+			if (verbose)
+				warnx("revocation of key %.16s ignored: %s",
+				    r.keyid, signer || strcasecmp(
+				    r.revocationprint, r.keyprint) == 0 ?
+				    e.msg : "no valid key of the account "
+				    "signed it");
+			xt_revocation_clear(&r);
+			continue;
+		}
+		for (j = 0; j < nkeys; j++) {
+			if (keys[j].v == MALFORMED ||
+			    strcmp(keys[j].pk.keyid, r.keyid) != 0)
+				continue;
+			if (keys[j].v == OK)
+				keys[j].v = REVOKED;
+			if (verbose)
+				warnx("key %.16s: revoked at %s", r.keyid,
+				    r.time);
+		}
+		xt_revocation_clear(&r);
+	}
+}
+
+static void
+check_attestations(struct xt_node **items, size_t n)
+{
+	struct xt_error e = { 0, "" };
+	struct xt_attest a;
+	const struct xt_node *el;
+	size_t i, k;
+	int s;
+
+	for (i = 0; i < n; i++) {
+		memset(&a, 0, sizeof(a));
+		if ((el = xt_node_child(items[i], "attest", XT_NS_ATTEST)) ==
+		    NULL || xt_attest_parse(el, &a, &e) < 0) {
+			if (verbose)
+				warnx("attestation %zu: %s", i + 1, el ? e.msg :
+				    "no <attest/> in the item");
+			continue;
+		}
+		for (k = 0; k < nkeys; k++) {
+			if (keys[k].v != OK || strcasecmp(keys[k].pk.print,
+			    a.keyprint) != 0)
+				continue;
+			if (nsigners == 0 && verbose)
+				warnx("key %.16s: attested by %s at %s "
+				    "(not checked: no --signer)",
+				    keys[k].pk.keyid, a.signerjid, a.time);
+			for (s = 0; s < nsigners; s++) {
+				if (xt_attest_verify(&a, &keys[k].pk,
+				    &signers[s], &e) < 0)
+					continue;
+				keys[k].attested = 1;
+				if (verbose)
+					warnx("key %.16s: attested by %s at "
+					    "%s (verified)", keys[k].pk.keyid,
+					    a.signerjid, a.time);
+			}
+		}
+		xt_attest_clear(&a);
+	}
+	for (k = 0; k < nkeys && nsigners > 0; k++)
+		if (keys[k].v == OK && !keys[k].attested) {
+			keys[k].v = UNATTESTED;
+			if (verbose)
+				warnx("key %.16s: no attestation by a --signer",
+				    keys[k].pk.keyid);
+		}
+}
+
+/* Trust on first use: the valid keys must be the pinned ones. */
+static void
+pin(int accept)
+{
+	struct xt_error e = { 0, "" };
+	char **ids, **now;
+	size_t n, i, j, k = 0;
+	int rc, known, changed = 0;
+
+	if ((rc = xt_keyring_get(NULL, jid, &ids, &n, &e)) < 0)
+		die(rc, e.msg);
+	if ((now = calloc(nkeys + 1, sizeof(*now))) == NULL)
+		die(XT_ENOMEM, "out of memory");
+	for (i = 0; i < nkeys; i++) {
+		if (keys[i].v != OK)
+			continue;
+		now[k++] = keys[i].pk.keyid;
+		for (known = 0, j = 0; j < n && !known; j++)
+			known = strcmp(ids[j], keys[i].pk.keyid) == 0;
+		if (known || n == 0)
+			continue;
+		changed = 1;
+		if (!accept) {
+			xt_session_free(sess);
+			errx(1, "%s: key changed: pinned %s, now %s (use "
+			    "--accept-new if you trust the new key)", jid,
+			    ids[0], keys[i].pk.keyid);
+		}
+	}
+	if (n == 0 || changed) {
+		if ((rc = xt_keyring_set(NULL, jid, now, k, &e)) < 0)
+			die(rc, e.msg);
+		if (verbose)
+			warnx("%s: %s %zu key%s", jid, n == 0 ? "pinned" :
+			    "pins replaced by", k, k == 1 ? "" : "s");
+	}
+	free(now);
+	xt_keyring_free(ids, n);
+}
+
+static void
+output(const struct xt_pubkey *pk, const char *format)
+{
+	struct xt_node *el;
+	char *s;
+	size_t len, i, klen = strlen(pk->key);
+
+	if (strcmp(format, "fingerprint") == 0)
+		printf("%s\n", pk->keyid);
+	else if (strcmp(format, "spki") == 0)
+		printf("%s\n", pk->key);
+	else if (strcmp(format, "pem") == 0) {
+		printf("-----BEGIN PUBLIC KEY-----\n");
+		for (i = 0; i < klen; i += 64)
+			printf("%.64s\n", pk->key + i);
+		printf("-----END PUBLIC KEY-----\n");
+	} else {
+		if ((el = xt_pubkey_node(pk)) == NULL ||
+		    xt_xml_serialize(el, NULL, &s, &len) < 0)
+			die(XT_ENOMEM, "out of memory");
+		printf("%s\n", s);
+		free(s);
+		xt_node_free(el);
+	}
+}
+
+/* Why nothing is left, in one line. */
+static void __attribute__((noreturn))
+none_valid(void)
+{
+	char msg[XT_ERRLEN];
+	size_t count[NVERDICT] = { 0 }, i, len;
+	int v;
+
+	if (nkeys == 0)
+		die(XT_ENOTFOUND, "no key published (or none we may read)");
+	for (i = 0; i < nkeys; i++)
+		count[keys[i].v]++;
+	len = (size_t)snprintf(msg, sizeof(msg), "%s: no valid key:", jid);
+	for (v = 1; v < NVERDICT && len < sizeof(msg); v++)
+		if (count[v] > 0)
+			len += (size_t)snprintf(msg + len, sizeof(msg) - len,
+			    " %zu %s,", count[v], verdicts[v]);
+	if (len < sizeof(msg))
+		msg[len - 1] = '\0';
+	die(XT_ENOTFOUND, msg);
+}
+
+int
+main(int argc, char *argv[])
+{
+	struct xt_config cfg = { 0 };
+	struct xt_session_opts so = { 0 };
+	struct xt_error e = { 0, "" };
+	struct xt_jid j;
+	struct xt_node **items;
+	const char *cfgfile = NULL, *account = NULL, *direct = NULL;
+	const char *format = "xml";
+	char msg[XT_ERRLEN], *pw = NULL, *end, *bare, *print;
+	size_t n, i, valid = 0;
+	long timeout = 30;
+	int ch, li = 0, rc, accept = 0, nopin = 0;
+
+	if ((rc = xt_init(&e)) < 0)
+		errx(xt_exit_status(rc), "%s", e.msg);
+	opterr = 0;
+	while ((ch = getopt_long(argc, argv, ":a:c:r:vhVp::", longopts,
+	    &li)) != -1) {
+		rc = XT_OK;
+		switch (ch) {
+		case 'a':
+			account = optarg;
+			break;
+		case 'c':
+			cfgfile = optarg;
+			break;
+		case 'r':
+			rc = xt_config_set(&cfg, "resource", optarg, &e);
+			break;
+		case 'p':
+			errx(2, "passwords are not taken on the command line; "
+			    "use --password-file or password_command");
+		case O_CONF:
+			rc = xt_config_set(&cfg, longopts[li].name,
+			    optarg ? optarg : "yes", &e);
+			break;
+		case O_TIMEOUT:
+			errno = 0;
+			timeout = strtol(optarg, &end, 10);
+			if (errno || *end || end == optarg || timeout < 0 ||
+			    timeout > 2000000)
+				errx(2, "--timeout: not a number of seconds: "
+				    "%s", optarg);
+			break;
+		case O_DEBUG:
+			so.debug = debug_out;
+			break;
+		case O_DIRECT:
+			direct = optarg;
+			break;
+		case O_FORMAT:
+			if (strcmp(optarg, "xml") != 0 &&
+			    strcmp(optarg, "spki") != 0 &&
+			    strcmp(optarg, "pem") != 0 &&
+			    strcmp(optarg, "fingerprint") != 0)
+				errx(2, "--format: xml, spki, pem or "
+				    "fingerprint");
+			format = optarg;
+			break;
+		case O_SIGNER:
+			if (nsigners == MAX_SIGNERS)
+				errx(2, "--signer: at most %d", MAX_SIGNERS);
+			if ((rc = xt_pubkey_read(optarg, &signers[nsigners],
+			    &e)) == XT_OK)
+				nsigners++;
+			break;
+		case O_ACCEPT:
+			accept = 1;
+			break;
+		case O_NOPIN:
+			nopin = 1;
+			break;
+		case 'v':
+			verbose = 1;
+			break;
+		case 'V':
+			printf("xmpp-fetchkey %s\n", XT_VERSION);
+			return 0;
+		case 'h':
+			usage(0);
+		default:
+			errx(2, "%s", xt_opt_error(ch, optopt,
+			    argv[optind - 1], msg, sizeof(msg)));
+		}
+		if (rc < 0)
+			errx(xt_exit_status(rc), "%s", e.msg);
+	}
+	argc -= optind;
+	argv += optind;
+	if (argc != 1)
+		errx(2, argc ? "one JID only (see -h)" : "no JID (see -h)");
+	if (accept && nopin)
+		errx(2, "--accept-new and --no-pin do not go together");
+	if (xt_jid_parse(argv[0], &j, &e) < 0)
+		errx(2, "%s: %s", argv[0], e.msg);
+	if (j.resource != NULL)
+		errx(2, "%s: keys belong to a bare JID; use --direct for a "
+		    "full one", argv[0]);
+	if ((bare = xt_jid_bare(&j)) == NULL)
+		errx(1, "out of memory");
+	xt_jid_free(&j);
+	jid = bare;
+	if (direct != NULL) {
+		if (xt_jid_parse(direct, &j, &e) < 0)
+			errx(2, "--direct %s: %s", direct, e.msg);
+		if (j.resource == NULL || xt_jid_streq(direct, jid, 1) != 1)
+			errx(2, "--direct: a full JID of %s", jid);
+		xt_jid_free(&j);
+	}
+
+	if (account != NULL &&
+	    (rc = xt_config_set(&cfg, "jid", account, &e)) < 0)
+		errx(xt_exit_status(rc), "%s", e.msg);
+	if ((rc = xt_config_load(&cfg, cfgfile, &e)) < 0 ||
+	    (rc = xt_config_account(&cfg, account, &e)) < 0 ||
+	    (rc = xt_config_password(&cfg, &pw, &e)) < 0)
+		errx(xt_exit_status(rc), "%s", e.msg);
+	xt_config_session(&cfg, pw, &so);
+	so.tool = "xmpp-fetchkey";
+	so.timeout_ms = (int)(timeout * 1000);
+	if ((sess = xt_session_new(&so)) == NULL)
+		errx(1, "out of memory");
+	xt_free_secret(pw);
+	if ((rc = xt_session_connect(sess)) < 0)
+		die(rc, xt_session_errmsg(sess));
+
+	if (direct != NULL)
+		fetch_direct(direct);
+	else {
+		items = fetch(XT_NS_PUBKEY, &n);
+		for (i = 0; i < n; i++) {
+			const struct xt_node *el = xt_node_child(items[i],
+			    "pubkey", XT_NS_PUBKEY);
+			const char *id = xt_node_attr(items[i], "id");
+
+			snprintf(msg, sizeof(msg), "item %s", id ? id : "?");
+			if (el != NULL)
+				add_key(el, msg);
+			else if (verbose)
+				warnx("%s: no <pubkey/> in it", msg);
+		}
+		xt_pep_items_free(items, n);
+	}
+	items = fetch(XT_NS_REVOKE, &n);
+	apply_revocations(items, n);
+	xt_pep_items_free(items, n);
+	items = fetch(XT_NS_ATTEST, &n);
+	check_attestations(items, n);
+	xt_pep_items_free(items, n);
+
+	for (i = 0; i < nkeys; i++)
+		valid += keys[i].v == OK;
+	if (valid == 0)
+		none_valid();
+	if (!nopin)
+		pin(accept);
+	for (i = 0; i < nkeys; i++) {
+		if (keys[i].v != OK)
+			continue;
+		/* Always the current print rule on output. */
+		if ((print = malloc(65)) == NULL ||
+		    xt_pubkey_print(&keys[i].pk, XT_PRINT_CURRENT, print) < 0)
+			die(XT_ENOMEM, "out of memory");
+		free(keys[i].pk.print);
+		keys[i].pk.print = print;
+		output(&keys[i].pk, format);
+	}
+	if (fflush(stdout) == EOF || ferror(stdout))
+		die(XT_ESYS, "stdout: write error");
+	xt_session_free(sess);
+	for (i = 0; i < nkeys; i++)
+		xt_pubkey_clear(&keys[i].pk);
+	free(keys);
+	for (i = 0; i < (size_t)nsigners; i++)
+		xt_pubkey_clear(&signers[i]);
+	free(bare);
+	xt_config_clear(&cfg);
+	return 0;
+}

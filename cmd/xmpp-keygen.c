@@ -1,0 +1,247 @@
+/*
+ * xmpp-keygen: make an RSA key for a JID, store it with a ready
+ * revocation, print its XEP-0189 <pubkey/>.
+ */
+#include <sys/stat.h>
+
+#include <err.h>
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "xt.h"
+
+#define DEFAULT_VALID	(365 * 86400LL)
+
+enum { O_FORCE = 256, O_BEGIN, O_END, O_VALID, O_URI, O_PASS, O_PASSFILE };
+
+static const struct option longopts[] = {
+	{ "bits",		required_argument,	NULL, 'b' },
+	{ "output",		required_argument,	NULL, 'o' },
+	{ "force",		no_argument,		NULL, O_FORCE },
+	{ "begin",		required_argument,	NULL, O_BEGIN },
+	{ "end",		required_argument,	NULL, O_END },
+	{ "valid",		required_argument,	NULL, O_VALID },
+	{ "uri",		required_argument,	NULL, O_URI },
+	{ "passphrase",		no_argument,		NULL, O_PASS },
+	{ "passphrase-file",	required_argument,	NULL, O_PASSFILE },
+	{ "verbose",		no_argument,		NULL, 'v' },
+	{ "help",		no_argument,		NULL, 'h' },
+	{ "version",		no_argument,		NULL, 'V' },
+	{ NULL,			0,			NULL, 0 }
+};
+
+static void __attribute__((noreturn))
+usage(int status)
+{
+	fprintf(status ? stderr : stdout,
+	    "usage: xmpp-keygen [-v] [-b bits] [-o file] [--force] "
+	    "[--begin time]\n"
+	    "                   [--end time | --valid duration] [--uri uri]\n"
+	    "                   [--passphrase | --passphrase-file file] jid\n");
+	exit(status);
+}
+
+/* "N" followed by d, w, m (30 days) or y (365 days), in seconds. */
+static int
+duration(const char *s, int64_t *secs)
+{
+	char *end;
+	long long v;
+
+	errno = 0;
+	v = strtoll(s, &end, 10);
+	if (errno || end == s || v <= 0 || v > 1000 || end[0] == '\0' ||
+	    end[1] != '\0')
+		return -1;
+	switch (*end) {
+	case 'd': *secs = v * 86400; return 0;
+	case 'w': *secs = v * 7 * 86400; return 0;
+	case 'm': *secs = v * 30 * 86400; return 0;
+	case 'y': *secs = v * 365 * 86400; return 0;
+	}
+	return -1;
+}
+
+/* With -o, the three names must be free before the key is made. */
+static void
+check_free(const char *path, int force)
+{
+	static const char *suffix[] = { NULL, ".pub", ".rev" };
+	struct stat st;
+	char *p;
+	size_t i;
+
+	for (i = 0; i < 3; i++) {
+		if (suffix[i] == NULL)
+			p = strdup(path);
+		else if (xt_keystore_companion(path, suffix[i], &p) < 0)
+			p = NULL;
+		if (p == NULL)
+			errx(1, "out of memory");
+		if (lstat(p, &st) == 0 && (!force || S_ISLNK(st.st_mode)))
+			errx(2, "%s: %s", p, S_ISLNK(st.st_mode) ?
+			    "a symbolic link; refusing to write through it" :
+			    "file exists (use --force to replace it)");
+		free(p);
+	}
+}
+
+static char *
+serialize(const struct xt_node *n)
+{
+	char *s;
+	size_t len;
+
+	if (n == NULL || xt_xml_serialize(n, NULL, &s, &len) < 0)
+		errx(1, "out of memory");
+	return s;
+}
+
+int
+main(int argc, char *argv[])
+{
+	struct xt_error e = { 0, "" };
+	struct xt_jid jid;
+	struct xt_keygen g = { 0 };
+	struct xt_pubkey pk = { 0 };
+	struct xt_node *pubnode;
+	const char *out = NULL, *begin_s = NULL, *end_s = NULL, *valid_s = NULL;
+	const char *uri = NULL, *passfile = NULL;
+	char msg[XT_ERRLEN], *bare, *pass = NULL, *keypath, *s, *end;
+	int64_t now = (int64_t)time(NULL), begin, until, valid = DEFAULT_VALID;
+	long bits = XT_KEY_BITS_DEFAULT;
+	int ch, rc, force = 0, ask = 0, verbose = 0, encrypted;
+
+	if ((rc = xt_init(&e)) < 0)
+		errx(xt_exit_status(rc), "%s", e.msg);
+	opterr = 0;
+	while ((ch = getopt_long(argc, argv, ":b:o:vhV", longopts, NULL)) !=
+	    -1) {
+		switch (ch) {
+		case 'b':
+			errno = 0;
+			bits = strtol(optarg, &end, 10);
+			if (errno || *end || (bits != 2048 && bits != 3072 &&
+			    bits != 4096))
+				errx(2, "-b: key size must be 2048, 3072 or "
+				    "4096");
+			break;
+		case 'o':
+			out = optarg;
+			break;
+		case O_FORCE:
+			force = 1;
+			break;
+		case O_BEGIN:
+			begin_s = optarg;
+			break;
+		case O_END:
+			end_s = optarg;
+			break;
+		case O_VALID:
+			valid_s = optarg;
+			if (duration(optarg, &valid) < 0)
+				errx(2, "--valid: not a duration like 90d, "
+				    "6m or 2y: %s", optarg);
+			break;
+		case O_URI:
+			uri = optarg;
+			break;
+		case O_PASS:
+			ask = 1;
+			break;
+		case O_PASSFILE:
+			passfile = optarg;
+			break;
+		case 'v':
+			verbose = 1;
+			break;
+		case 'V':
+			printf("xmpp-keygen %s\n", XT_VERSION);
+			return 0;
+		case 'h':
+			usage(0);
+		default:
+			errx(2, "%s", xt_opt_error(ch, optopt,
+			    argv[optind - 1], msg, sizeof(msg)));
+		}
+	}
+	argc -= optind;
+	argv += optind;
+	if (argc != 1)
+		errx(2, argc ? "one JID only (see -h)" : "no JID (see -h)");
+	if (end_s != NULL && valid_s != NULL)
+		errx(2, "--end and --valid do not go together");
+	if (ask && passfile != NULL)
+		errx(2, "--passphrase and --passphrase-file do not go "
+		    "together");
+	if (xt_jid_parse(argv[0], &jid, &e) < 0)
+		errx(2, "%s: %s", argv[0], e.msg);
+	if (jid.resource != NULL)
+		errx(2, "%s: a key belongs to a bare JID, without resource",
+		    argv[0]);
+	if ((bare = xt_jid_bare(&jid)) == NULL)
+		errx(1, "out of memory");
+	xt_jid_free(&jid);
+	begin = now;
+	if (begin_s != NULL && xt_time_arg(begin_s, &begin) < 0)
+		errx(2, "--begin: not \"now\" or an XEP-0082 time: %s",
+		    begin_s);
+	until = begin + valid;
+	if (end_s != NULL && xt_time_arg(end_s, &until) < 0)
+		errx(2, "--end: not \"now\" or an XEP-0082 time: %s", end_s);
+	if (until <= begin)
+		errx(2, "the key would end before it begins");
+	if (until <= now)
+		errx(2, "the key would be expired already");
+	if (uri != NULL && (!xt_utf8_valid(uri, strlen(uri)) ||
+	    strpbrk(uri, " \t\r\n") != NULL || *uri == '\0'))
+		errx(2, "--uri: not a URI: %s", uri);
+	if (out != NULL)
+		check_free(out, force);
+	/* Ask before the slow part, so the user need not wait to type. */
+	if ((ask || passfile != NULL) && (rc = xt_passphrase_read(passfile,
+	    "passphrase for the new key: ", 1, &pass, &e)) < 0)
+		errx(xt_exit_status(rc), "%s", e.msg);
+
+	g.jid = bare;
+	g.bits = (unsigned)bits;
+	g.begin = begin;
+	g.end = until;
+	g.now = now;
+	g.uri = uri;
+	g.passphrase = pass;
+	g.path = out;
+	g.force = force;
+	encrypted = pass != NULL;
+	rc = xt_keystore_create(&g, &pk, &keypath, &e);
+	xt_free_secret(pass);
+	if (rc < 0)
+		errx(xt_exit_status(rc), "%s", e.msg);
+	if ((pubnode = xt_pubkey_node(&pk)) == NULL)
+		errx(1, "out of memory");
+	if (verbose) {
+		char *rp = NULL;
+
+		warnx("private key: %s%s", keypath, encrypted ?
+		    " (encrypted)" : "");
+		if (xt_keystore_companion(keypath, ".rev", &rp) == XT_OK)
+			warnx("revocation, for when the key is lost: %s", rp);
+		free(rp);
+		warnx("key id: %s", pk.keyid);
+		warnx("print: %s", pk.print);
+	}
+	s = serialize(pubnode);
+	if (printf("%s\n", s) < 0 || fflush(stdout) == EOF)
+		err(1, "stdout (the key is stored in %s)", keypath);
+	free(s);
+	free(keypath);
+	free(bare);
+	xt_node_free(pubnode);
+	xt_pubkey_clear(&pk);
+	return 0;
+}

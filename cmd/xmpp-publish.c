@@ -1,0 +1,663 @@
+/*
+ * xmpp-publish: publish XEP-0189 keys, revocations and attestations (or
+ * any one element) to the account's PEP nodes; optionally stay online and
+ * hand the key to whoever asks for it directly.
+ */
+#include <err.h>
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "xt.h"
+
+#define SERVE_TICK_MS	500
+
+enum { O_CONF = 256, O_TIMEOUT, O_DEBUG, O_ACCESS, O_NODE, O_ID, O_RETRACT,
+    O_SERVE, O_GENERATE };
+
+static const struct option longopts[] = {
+	{ "account",		required_argument,	NULL, 'a' },
+	{ "config",		required_argument,	NULL, 'c' },
+	{ "resource",		required_argument,	NULL, 'r' },
+	{ "password-file",	required_argument,	NULL, O_CONF },
+	{ "password",		optional_argument,	NULL, 'p' },
+	{ "server",		required_argument,	NULL, O_CONF },
+	{ "direct-tls",		no_argument,		NULL, O_CONF },
+	{ "cafile",		required_argument,	NULL, O_CONF },
+	{ "pin",		required_argument,	NULL, O_CONF },
+	{ "mechanisms",		required_argument,	NULL, O_CONF },
+	{ "timeout",		required_argument,	NULL, O_TIMEOUT },
+	{ "debug",		no_argument,		NULL, O_DEBUG },
+	{ "access",		required_argument,	NULL, O_ACCESS },
+	{ "node",		required_argument,	NULL, O_NODE },
+	{ "id",			required_argument,	NULL, O_ID },
+	{ "retract",		required_argument,	NULL, O_RETRACT },
+	{ "serve",		no_argument,		NULL, O_SERVE },
+	{ "generate",		no_argument,		NULL, O_GENERATE },
+	{ "bits",		required_argument,	NULL, 'b' },
+	{ "verbose",		no_argument,		NULL, 'v' },
+	{ "help",		no_argument,		NULL, 'h' },
+	{ "version",		no_argument,		NULL, 'V' },
+	{ NULL,			0,			NULL, 0 }
+};
+
+/* One element to publish, checked before anything is sent. */
+struct pub {
+	struct xt_node	*el;
+	const char	*node;
+	char		*id;
+	struct xt_pubkey pk;		/* for a <pubkey/> */
+	struct xt_attest a;		/* for an <attest/> */
+};
+
+/* The three nodes, compared by address below. */
+static const char pubkey_node[] = XT_NS_PUBKEY;
+static const char revoke_node[] = XT_NS_REVOKE;
+static const char attest_node[] = XT_NS_ATTEST;
+
+static struct xt_session *sess;
+static struct pub *pubs;
+static size_t npubs, nkeys;
+static char *account;		/* bare JID of the account */
+static int verbose;
+static volatile sig_atomic_t stopping;
+
+static void __attribute__((noreturn))
+usage(int status)
+{
+	fprintf(status ? stderr : stdout,
+	    "usage: xmpp-publish [-v] [-a jid] [-c file] [-r resource] "
+	    "[--password-file file]\n"
+	    "                    [--server host[:port]] [--direct-tls] "
+	    "[--cafile file | --pin sha256:b64]\n"
+	    "                    [--mechanisms list] [--timeout seconds] "
+	    "[--debug]\n"
+	    "                    [--access open|presence|whitelist] "
+	    "[--node node [--id id]] [file]\n"
+	    "       xmpp-publish [account options] --retract id --node node\n"
+	    "       xmpp-publish [account options] --serve [--generate] "
+	    "[-b bits] [file]\n");
+	exit(status);
+}
+
+static void
+debug_out(void *arg, char dir, const char *text, size_t len)
+{
+	fprintf(stderr, "%c %.*s\n", dir, (int)len, text);
+}
+
+static void __attribute__((noreturn))
+die(int rc, const char *what)
+{
+	char msg[XT_ERRLEN];
+
+	snprintf(msg, sizeof(msg), "%s", what);
+	xt_session_free(sess);
+	errx(xt_exit_status(rc), "%s", msg);
+}
+
+static void
+on_signal(int sig)
+{
+	stopping = 1;
+}
+
+static char *
+xstrdup(const char *s)
+{
+	char *d;
+
+	if ((d = strdup(s)) == NULL)
+		die(XT_ENOMEM, "out of memory");
+	return d;
+}
+
+/* Is the <pubkey/> with that print among the input, and whose? */
+static const struct xt_pubkey *
+input_key(const char *print)
+{
+	size_t i;
+
+	for (i = 0; i < npubs; i++)
+		if (pubs[i].node == pubkey_node &&
+		    strcasecmp(pubs[i].pk.print, print) == 0)
+			return &pubs[i].pk;
+	return NULL;
+}
+
+/* Offline checks of everything read: nothing is sent if one fails. */
+static void
+check_input(void)
+{
+	struct xt_error e = { 0, "" };
+	struct xt_revocation r;
+	struct pub *p;
+	size_t i;
+	int rc, when;
+
+	for (i = 0; i < npubs; i++) {
+		p = &pubs[i];
+		if (p->el->ns != NULL && strcmp(p->el->ns, XT_NS_PUBKEY) == 0 &&
+		    strcmp(p->el->name, "pubkey") == 0) {
+			p->node = pubkey_node;
+			if ((rc = xt_pubkey_parse(p->el, &p->pk, &e)) < 0 ||
+			    (rc = xt_pubkey_verify(&p->pk, &e)) < 0)
+				die(rc, e.msg);
+			if (xt_jid_streq(p->pk.jid, account, 0) != 1)
+				die(XT_EINVAL, "a <pubkey/> for another JID");
+			if ((when = xt_pubkey_when(&p->pk,
+			    (int64_t)time(NULL))) != 0)
+				die(XT_EBADSIG, when < 0 ? "the key is not "
+				    "valid yet" : "the key has expired");
+			nkeys++;
+		} else if (p->el->ns != NULL &&
+		    strcmp(p->el->ns, XT_NS_ATTEST) == 0 &&
+		    strcmp(p->el->name, "attest") == 0) {
+			p->node = attest_node;
+			if ((rc = xt_attest_parse(p->el, &p->a, &e)) < 0)
+				die(rc, e.msg);
+		} else if (p->el->ns != NULL &&
+		    strcmp(p->el->ns, XT_NS_REVOKE) == 0 &&
+		    (strcmp(p->el->name, "revocation") == 0 ||
+		    strcmp(p->el->name, "revoke") == 0))
+			p->node = revoke_node;
+		else
+			die(XT_EINVAL, "input holds an element that is no "
+			    "<pubkey/>, <revocation/> or <attest/> (use "
+			    "--node to publish anything else)");
+	}
+	/* Revocations: signed by the key itself or by a key given here. */
+	for (i = 0; i < npubs; i++) {
+		p = &pubs[i];
+		if (p->node != revoke_node)
+			continue;
+		memset(&r, 0, sizeof(r));
+		if ((rc = xt_revocation_parse(p->el, &r, &e)) < 0)
+			die(rc, e.msg);
+		rc = strcasecmp(r.keyprint, r.revocationprint) == 0 ?
+		    xt_revocation_verify(&r, NULL, &e) :
+		    input_key(r.revocationprint) != NULL ?
+		    xt_revocation_verify(&r, input_key(r.revocationprint), &e) :
+		    xt_error_set(&e, XT_EBADSIG, "signed by a key that is "
+		    "neither the revoked one nor in the input");
+		if (rc < 0)
+			die(rc, e.msg);
+		p->id = xstrdup(r.keyprint);
+		xt_revocation_clear(&r);
+	}
+	for (i = 0; i < npubs; i++)
+		if (pubs[i].node == pubkey_node)
+			pubs[i].id = xstrdup(nkeys == 1 ? "current" :
+			    pubs[i].pk.print);
+}
+
+/* A verified <pubkey/> with that print, published by jid (NULL: us). */
+static int
+fetch_key(const char *jid, const char *print, struct xt_pubkey *pk)
+{
+	struct xt_error e = { 0, "" };
+	struct xt_node **items;
+	const struct xt_node *el;
+	size_t n, i;
+	int rc, found = 0;
+
+	if ((rc = xt_pep_items(sess, jid, XT_NS_PUBKEY, &items, &n, &e)) ==
+	    XT_ENOTFOUND)
+		return 0;
+	if (rc < 0)
+		die(rc, e.msg);
+	for (i = 0; i < n && !found; i++) {
+		memset(pk, 0, sizeof(*pk));
+		if ((el = xt_node_child(items[i], "pubkey", XT_NS_PUBKEY)) ==
+		    NULL || xt_pubkey_parse(el, pk, &e) < 0)
+			continue;
+		found = xt_pubkey_verify(pk, &e) == XT_OK &&
+		    strcasecmp(pk->print, print) == 0 &&
+		    xt_jid_streq(pk->jid, jid ? jid : account, 1) == 1;
+		if (!found)
+			xt_pubkey_clear(pk);
+	}
+	xt_pep_items_free(items, n);
+	return found;
+}
+
+/*
+ * An attestation is published only if it verifies: the attested key is
+ * ours (in the input or already published), the signer's key is in the
+ * input or published by the signer.
+ */
+static void
+check_attestations(void)
+{
+	struct xt_error e = { 0, "" };
+	struct xt_pubkey subject, signer;
+	const struct xt_pubkey *s, *k;
+	struct pub *p;
+	size_t i;
+	int rc;
+
+	for (i = 0; i < npubs; i++) {
+		p = &pubs[i];
+		if (p->node != attest_node)
+			continue;
+		memset(&subject, 0, sizeof(subject));
+		memset(&signer, 0, sizeof(signer));
+		if ((k = input_key(p->a.keyprint)) == NULL) {
+			if (!fetch_key(NULL, p->a.keyprint, &subject))
+				die(XT_EBADSIG, "an <attest/> of a key that is "
+				    "not ours (not in the input, not "
+				    "published)");
+			k = &subject;
+		}
+		if ((s = input_key(p->a.signerprint)) == NULL) {
+			if (!fetch_key(p->a.signerjid, p->a.signerprint,
+			    &signer))
+				die(XT_EBADSIG, "an <attest/> whose signer's "
+				    "key cannot be found to check it");
+			s = &signer;
+		}
+		if ((rc = xt_attest_verify(&p->a, k, s, &e)) < 0)
+			die(rc, e.msg);
+		if (verbose)
+			warnx("attestation by %s checked", p->a.signerjid);
+		if ((p->id = malloc(strlen(p->a.keyprint) +
+		    strlen(p->a.signerprint) + 2)) == NULL)
+			die(XT_ENOMEM, "out of memory");
+		sprintf(p->id, "%s-%s", p->a.keyprint, p->a.signerprint);
+		xt_pubkey_clear(&subject);
+		xt_pubkey_clear(&signer);
+	}
+}
+
+static void
+check_pep(void)
+{
+	struct xt_error e = { 0, "" };
+	int rc;
+
+	if ((rc = xt_pep_check(sess, &e)) < 0)
+		die(rc, e.msg);
+}
+
+static void
+publish_all(const char *access)
+{
+	struct xt_error e = { 0, "" };
+	struct xt_pep_opts o;
+	size_t i;
+	int rc;
+
+	for (i = 0; i < npubs; i++) {
+		o.access = access;
+		o.max_items = pubs[i].node == pubkey_node && nkeys == 1 ?
+		    "1" : "max";
+		if ((rc = xt_pep_publish(sess, pubs[i].node, pubs[i].id,
+		    pubs[i].el, &o, &e)) < 0)
+			die(rc, e.msg);
+		if (verbose)
+			warnx("published to %s, item %s", pubs[i].node,
+			    pubs[i].id);
+	}
+}
+
+static void
+send_presence(int generating)
+{
+	struct xt_node *p, *c;
+	int rc;
+
+	/* Negative priority: stored messages stay for the user's clients. */
+	if ((p = xt_node_new("presence", XT_NS_CLIENT)) == NULL ||
+	    (c = xt_node_add_elem(p, "priority", NULL)) == NULL ||
+	    xt_node_add_text(c, "-1", 2) < 0 ||
+	    (generating && xt_node_add_elem(p, "generating",
+	    XT_NS_PUBKEY) == NULL))
+		die(XT_ENOMEM, "out of memory");
+	if ((rc = xt_session_send(sess, p)) < 0)
+		die(rc, xt_session_errmsg(sess));
+	xt_node_free(p);
+}
+
+static struct xt_node *
+reply(const struct xt_node *iq)
+{
+	struct xt_node *r;
+	const char *from = xt_node_attr(iq, "from");
+	const char *id = xt_node_attr(iq, "id");
+
+	if ((r = xt_node_new("iq", XT_NS_CLIENT)) == NULL ||
+	    xt_node_set_attr(r, "type", "result") < 0 ||
+	    (from != NULL && xt_node_set_attr(r, "to", from) < 0) ||
+	    (id != NULL && xt_node_set_attr(r, "id", id) < 0))
+		die(XT_ENOMEM, "out of memory");
+	return r;
+}
+
+static void
+add_feature(struct xt_node *q, const char *var)
+{
+	struct xt_node *f;
+
+	if ((f = xt_node_add_elem(q, "feature", NULL)) == NULL ||
+	    xt_node_set_attr(f, "var", var) < 0)
+		die(XT_ENOMEM, "out of memory");
+}
+
+/* Answer direct key requests (XEP-0189 section 7) until told to stop. */
+static void
+serve(const struct xt_pubkey *pk)
+{
+	struct xt_node *st, *r, *q, *id;
+	const char *type;
+	int rc;
+
+	xt_session_set_timeout(sess, 0);
+	while (!stopping) {
+		rc = xt_session_recv(sess, &st, SERVE_TICK_MS);
+		if (rc == XT_ETIMEOUT)
+			continue;
+		if (rc < 0)
+			die(rc, xt_session_errmsg(sess));
+		type = xt_node_attr(st, "type");
+		r = NULL;
+		if (strcmp(st->name, "iq") == 0 && type != NULL &&
+		    strcmp(type, "get") == 0 &&
+		    xt_node_child(st, "pubkey", XT_NS_PUBKEY) != NULL) {
+			r = reply(st);
+			if (xt_node_add(r, xt_pubkey_node(pk)) == NULL)
+				die(XT_ENOMEM, "out of memory");
+			if (verbose)
+				warnx("key sent to %s",
+				    xt_node_attr(st, "from"));
+		} else if (strcmp(st->name, "iq") == 0 && type != NULL &&
+		    strcmp(type, "get") == 0 && xt_node_child(st, "query",
+		    XT_NS_DISCO_INFO) != NULL) {
+			r = reply(st);
+			if ((q = xt_node_add_elem(r, "query",
+			    XT_NS_DISCO_INFO)) == NULL ||
+			    (id = xt_node_add_elem(q, "identity", NULL)) ==
+			    NULL || xt_node_set_attr(id, "category",
+			    "client") < 0 || xt_node_set_attr(id, "type",
+			    "bot") < 0 || xt_node_set_attr(id, "name",
+			    "xmpp-publish") < 0)
+				die(XT_ENOMEM, "out of memory");
+			add_feature(q, XT_NS_DISCO_INFO);
+			add_feature(q, XT_NS_PING);
+			add_feature(q, XT_NS_PUBKEY);
+			add_feature(q, XT_NS_REVOKE);
+			add_feature(q, XT_NS_ATTEST);
+		} else if ((rc = xt_session_answer_iq(sess, st)) < 0)
+			die(rc, xt_session_errmsg(sess));
+		if (r != NULL && (rc = xt_session_send(sess, r)) < 0)
+			die(rc, xt_session_errmsg(sess));
+		xt_node_free(r);
+		xt_node_free(st);
+	}
+	if (verbose)
+		warnx("stopping");
+}
+
+/* The key to serve: the last one published now, else the key store's. */
+static void
+serve_key(struct xt_pubkey *pk)
+{
+	struct xt_error e = { 0, "" };
+	char *path;
+	size_t i;
+	int rc;
+
+	for (i = npubs; i-- > 0; )
+		if (pubs[i].node == pubkey_node) {
+			*pk = pubs[i].pk;
+			memset(&pubs[i].pk, 0, sizeof(pubs[i].pk));
+			return;
+		}
+	if ((rc = xt_keystore_find(NULL, account, &path, &e)) < 0 ||
+	    (rc = xt_keystore_pub(path, pk, &e)) < 0)
+		die(rc, e.msg);
+	free(path);
+}
+
+/* --generate: a new key made while online, announced by presence. */
+static void
+generate(unsigned bits, struct xt_pubkey *pk)
+{
+	struct xt_error e = { 0, "" };
+	struct xt_keygen g = { 0 };
+	char *path;
+	int rc;
+
+	send_presence(1);
+	g.jid = account;
+	g.bits = bits;
+	g.now = g.begin = (int64_t)time(NULL);
+	g.end = g.begin + 365 * 86400LL;
+	if ((rc = xt_keystore_create(&g, pk, &path, &e)) < 0)
+		die(rc, e.msg);
+	if (verbose)
+		warnx("new key %s in %s", pk->keyid, path);
+	free(path);
+	if ((pubs = calloc(1, sizeof(*pubs))) == NULL ||
+	    (pubs[0].el = xt_pubkey_node(pk)) == NULL)
+		die(XT_ENOMEM, "out of memory");
+	npubs = 1;
+}
+
+int
+main(int argc, char *argv[])
+{
+	struct xt_config cfg = { 0 };
+	struct xt_session_opts so = { 0 };
+	struct xt_error e = { 0, "" };
+	struct xt_pubkey current = { 0 };
+	struct xt_pep_opts o = { 0 };
+	struct sigaction sa;
+	const char *cfgfile = NULL, *opt_account = NULL, *access = NULL;
+	const char *node = NULL, *id = NULL, *retract = NULL, *path = NULL;
+	char msg[XT_ERRLEN], *pw = NULL, *end, *slash;
+	size_t i;
+	long timeout = 30, bits = XT_KEY_BITS_DEFAULT;
+	int ch, li = 0, rc, serving = 0, gen = 0, readin;
+
+	if ((rc = xt_init(&e)) < 0)
+		errx(xt_exit_status(rc), "%s", e.msg);
+	opterr = 0;
+	while ((ch = getopt_long(argc, argv, ":a:b:c:r:vhVp::", longopts,
+	    &li)) != -1) {
+		rc = XT_OK;
+		switch (ch) {
+		case 'a':
+			opt_account = optarg;
+			break;
+		case 'c':
+			cfgfile = optarg;
+			break;
+		case 'r':
+			rc = xt_config_set(&cfg, "resource", optarg, &e);
+			break;
+		case 'p':
+			errx(2, "passwords are not taken on the command line; "
+			    "use --password-file or password_command");
+		case O_CONF:
+			rc = xt_config_set(&cfg, longopts[li].name,
+			    optarg ? optarg : "yes", &e);
+			break;
+		case O_TIMEOUT:
+			errno = 0;
+			timeout = strtol(optarg, &end, 10);
+			if (errno || *end || end == optarg || timeout < 0 ||
+			    timeout > 2000000)
+				errx(2, "--timeout: not a number of seconds: "
+				    "%s", optarg);
+			break;
+		case O_DEBUG:
+			so.debug = debug_out;
+			break;
+		case O_ACCESS:
+			if (strcmp(optarg, "open") != 0 &&
+			    strcmp(optarg, "presence") != 0 &&
+			    strcmp(optarg, "whitelist") != 0)
+				errx(2, "--access: open, presence or "
+				    "whitelist");
+			access = optarg;
+			break;
+		case O_NODE:
+			if (*optarg == '\0' || !xt_utf8_valid(optarg,
+			    strlen(optarg)))
+				errx(2, "--node: not a node name");
+			node = optarg;
+			break;
+		case O_ID:
+			id = optarg;
+			break;
+		case O_RETRACT:
+			retract = optarg;
+			break;
+		case O_SERVE:
+			serving = 1;
+			break;
+		case O_GENERATE:
+			gen = 1;
+			break;
+		case 'b':
+			errno = 0;
+			bits = strtol(optarg, &end, 10);
+			if (errno || *end || (bits != 2048 && bits != 3072 &&
+			    bits != 4096))
+				errx(2, "-b: key size must be 2048, 3072 or "
+				    "4096");
+			break;
+		case 'v':
+			verbose = 1;
+			break;
+		case 'V':
+			printf("xmpp-publish %s\n", XT_VERSION);
+			return 0;
+		case 'h':
+			usage(0);
+		default:
+			errx(2, "%s", xt_opt_error(ch, optopt,
+			    argv[optind - 1], msg, sizeof(msg)));
+		}
+		if (rc < 0)
+			errx(xt_exit_status(rc), "%s", e.msg);
+	}
+	argc -= optind;
+	argv += optind;
+	if (argc > 1)
+		errx(2, "one input file at most (see -h)");
+	path = argc == 1 ? argv[0] : NULL;
+	if (retract != NULL && (node == NULL || id || serving || path))
+		errx(2, "--retract takes --node and nothing else");
+	if (id != NULL && node == NULL)
+		errx(2, "--id goes with --node");
+	if (node != NULL && serving)
+		errx(2, "--node and --serve do not go together");
+	if (gen && !serving)
+		errx(2, "--generate goes with --serve");
+	if (gen && path != NULL)
+		errx(2, "--generate reads no input");
+
+	/* Read and check the input before logging in. */
+	readin = retract == NULL && !gen && (!serving || path != NULL ||
+	    !isatty(0));
+	if (readin) {
+		struct xt_node **v;
+
+		/* --serve with nothing on stdin serves the stored key. */
+		if ((rc = xt_input_elements(path, XT_INPUT_MAX, &v, &npubs,
+		    &e)) < 0 && !(serving && path == NULL &&
+		    strstr(e.msg, "(empty input)") != NULL))
+			errx(xt_exit_status(rc), "%s", e.msg);
+		if (rc < 0)
+			npubs = 0;
+		if (node != NULL && npubs != 1)
+			errx(2, "--node publishes exactly one element");
+		if (node != NULL && v[0]->ns == NULL)
+			errx(2, "--node: the element needs a namespace");
+		if ((pubs = calloc(npubs + 1, sizeof(*pubs))) == NULL)
+			errx(1, "out of memory");
+		for (i = 0; i < npubs; i++)
+			pubs[i].el = v[i];
+		if (rc == XT_OK)
+			free(v);
+	}
+
+	if (opt_account != NULL &&
+	    (rc = xt_config_set(&cfg, "jid", opt_account, &e)) < 0)
+		errx(xt_exit_status(rc), "%s", e.msg);
+	if ((rc = xt_config_load(&cfg, cfgfile, &e)) < 0 ||
+	    (rc = xt_config_account(&cfg, opt_account, &e)) < 0)
+		errx(xt_exit_status(rc), "%s", e.msg);
+	account = xstrdup(cfg.jid);
+	if ((slash = strchr(account, '/')) != NULL)
+		*slash = '\0';
+	if (node == NULL && npubs > 0)
+		check_input();
+	if ((rc = xt_config_password(&cfg, &pw, &e)) < 0)
+		errx(xt_exit_status(rc), "%s", e.msg);
+	xt_config_session(&cfg, pw, &so);
+	so.tool = "xmpp-publish";
+	so.timeout_ms = (int)(timeout * 1000);
+	if ((sess = xt_session_new(&so)) == NULL)
+		errx(1, "out of memory");
+	xt_free_secret(pw);
+	if ((rc = xt_session_connect(sess)) < 0)
+		die(rc, xt_session_errmsg(sess));
+
+	if (retract != NULL) {
+		if ((rc = xt_pep_retract(sess, node, retract, &e)) < 0)
+			die(rc, e.msg);
+	} else if (node != NULL) {
+		check_pep();
+		o.access = access ? access : "presence";
+		if ((rc = xt_pep_publish(sess, node, id, pubs[0].el, &o,
+		    &e)) < 0)
+			die(rc, e.msg);
+	} else {
+		if (serving) {
+			memset(&sa, 0, sizeof(sa));
+			sa.sa_handler = on_signal;
+			sigaction(SIGTERM, &sa, NULL);
+			sigaction(SIGINT, &sa, NULL);
+		}
+		if (gen) {
+			generate((unsigned)bits, &current);
+			nkeys = 1;
+			pubs[0].node = pubkey_node;
+			pubs[0].id = xstrdup("current");
+		}
+		if (npubs > 0) {
+			check_pep();
+			check_attestations();
+			publish_all(access ? access : "open");
+		}
+		if (gen)
+			send_presence(0);
+		if (serving) {
+			if (!gen)
+				serve_key(&current);
+			if (!gen)
+				send_presence(0);
+			serve(&current);
+		}
+	}
+	xt_session_free(sess);
+	for (i = 0; i < npubs; i++) {
+		xt_node_free(pubs[i].el);
+		free(pubs[i].id);
+		xt_pubkey_clear(&pubs[i].pk);
+		xt_attest_clear(&pubs[i].a);
+	}
+	free(pubs);
+	xt_pubkey_clear(&current);
+	free(account);
+	xt_config_clear(&cfg);
+	return 0;
+}

@@ -1,0 +1,610 @@
+/*
+ * keyring.c: where keys live on disk (DESIGN.md 4). The key store holds
+ * our own keys, each as KEYID.key (PKCS#8 PEM) with KEYID.pub (its
+ * <pubkey/>) and KEYID.rev (a revocation made in advance); the keyring
+ * holds pins, the keyids we accept for other people's JIDs, one file per
+ * bare JID. Every file is written whole or not at all (xt_file_write).
+ */
+#include <sys/stat.h>
+
+#include <dirent.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "xt.h"
+
+#define PUB_MAX		65536		/* bytes of a stored <pubkey/> */
+#define PINS_MAX	(1024 * 1024)	/* bytes of one pin file */
+
+/* Is s 64 lowercase hex digits, as a keyid? */
+static int
+is_keyid(const char *s)
+{
+	size_t i;
+
+	for (i = 0; s[i] != '\0'; i++)
+		if ((s[i] < '0' || s[i] > '9') && (s[i] < 'a' || s[i] > 'f'))
+			return 0;
+	return i == 64;
+}
+
+/* dir "/" name, owned; NULL on ENOMEM. */
+static char *
+path_join(const char *dir, const char *name)
+{
+	size_t dl = strlen(dir), nl = strlen(name);
+	char *p;
+
+	if ((p = malloc(dl + nl + 2)) == NULL)
+		return NULL;
+	memcpy(p, dir, dl);
+	p[dl] = '/';
+	memcpy(p + dl + 1, name, nl + 1);
+	return p;
+}
+
+int
+xt_keystore_companion(const char *keypath, const char *suffix, char **out)
+{
+	size_t len, keep;
+	char *p;
+
+	*out = NULL;
+	if (keypath == NULL || suffix == NULL || (strcmp(suffix, ".pub") != 0 &&
+	    strcmp(suffix, ".rev") != 0))
+		return XT_EINVAL;
+	len = keep = strlen(keypath);
+	/* "dir/.key" is a hidden file named ".key", not an empty stem. */
+	if (len > 4 && strcmp(keypath + len - 4, ".key") == 0 &&
+	    keypath[len - 5] != '/')
+		keep = len - 4;
+	if ((p = malloc(keep + 5)) == NULL)
+		return XT_ENOMEM;
+	memcpy(p, keypath, keep);
+	memcpy(p + keep, suffix, 5);
+	*out = p;
+	return XT_OK;
+}
+
+/* ------------------------------------------------------------ key store */
+
+/*
+ * Serialize n as a file's content: the element and a newline. *out owned.
+ */
+static int
+element_text(const struct xt_node *n, char **out, size_t *outlen)
+{
+	char *s, *t;
+	size_t len;
+	int rc;
+
+	*out = NULL;
+	if ((rc = xt_xml_serialize(n, NULL, &s, &len)) < 0)
+		return rc;
+	if ((t = realloc(s, len + 2)) == NULL) {
+		free(s);
+		return XT_ENOMEM;
+	}
+	t[len] = '\n';
+	t[len + 1] = '\0';
+	*out = t;
+	*outlen = len + 1;
+	return XT_OK;
+}
+
+/*
+ * The keyid of the <pubkey/> pub, after checking that it is one with a
+ * good print and that rev is a revocation of that same key: a mismatched
+ * pair stored together would mislead whoever uses them later.
+ */
+static int
+check_pair(const struct xt_node *pub, const struct xt_node *rev,
+    char keyid[65], struct xt_error *e)
+{
+	struct xt_pubkey pk;
+	struct xt_revocation r;
+	int rc;
+
+	memset(&pk, 0, sizeof(pk));
+	memset(&r, 0, sizeof(r));
+	if ((rc = xt_pubkey_parse(pub, &pk, e)) < 0 ||
+	    (rc = xt_pubkey_verify(&pk, e)) < 0 ||
+	    (rc = xt_revocation_parse(rev, &r, e)) < 0)
+		goto out;
+	if (strcmp(r.keyid, pk.keyid) != 0)
+		rc = xt_error_set(e, XT_EINVAL, "the revocation is for "
+		    "another key than the <pubkey/>");
+	else
+		memcpy(keyid, pk.keyid, 65);
+out:
+	xt_pubkey_clear(&pk);
+	xt_revocation_clear(&r);
+	return rc;
+}
+
+/*
+ * May path be written? A symlink is refused even with force: its target
+ * is never written.
+ */
+static int
+check_free(const char *path, int force, struct xt_error *e)
+{
+	struct stat st;
+
+	if (lstat(path, &st) < 0) {
+		if (errno == ENOENT)
+			return XT_OK;
+		return xt_error_set(e, XT_ESYS, "%s: %s", path,
+		    strerror(errno));
+	}
+	if (S_ISLNK(st.st_mode))
+		return xt_error_set(e, XT_EEXIST, "%s: a symbolic link; "
+		    "refusing to write through it", path);
+	if (!force)
+		return xt_error_set(e, XT_EEXIST, "%s: file exists", path);
+	if (!S_ISREG(st.st_mode))
+		return xt_error_set(e, XT_EEXIST, "%s: not a regular file",
+		    path);
+	return XT_OK;
+}
+
+/* The key file's name: path, or KEYID.key in the key store. */
+static int
+key_path(const char *path, const char *keyid, char **out,
+    struct xt_error *e)
+{
+	char name[70], *dir;
+	int rc;
+
+	*out = NULL;
+	if (path != NULL) {
+		if (*path == '\0')
+			return xt_error_set(e, XT_EINVAL, "empty key file name");
+		*out = strdup(path);
+	} else {
+		if ((rc = xt_data_dir("keys", 1, &dir, e)) < 0)
+			return rc;
+		snprintf(name, sizeof(name), "%s.key", keyid);
+		*out = path_join(dir, name);
+		free(dir);
+	}
+	return *out != NULL ? XT_OK : xt_error_set(e, XT_ENOMEM,
+	    "out of memory");
+}
+
+int
+xt_keystore_save(const char *path, const char *pem, size_t pemlen,
+    const struct xt_node *pub, const struct xt_node *rev, int force,
+    char **keypath, struct xt_error *e)
+{
+	/* In the order written: revocation, public element, key last. */
+	char *p[3] = { NULL, NULL, NULL }, *text[2] = { NULL, NULL };
+	size_t len[2];
+	char keyid[65];
+	int written[3] = { 0, 0, 0 }, flags, rc, i;
+
+	if (keypath != NULL)
+		*keypath = NULL;
+	if (pem == NULL || pemlen == 0 || pub == NULL || rev == NULL)
+		return xt_error_set(e, XT_EINVAL, "nothing to store");
+	if ((rc = check_pair(pub, rev, keyid, e)) < 0)
+		return rc;
+	if ((rc = key_path(path, keyid, &p[2], e)) < 0)
+		goto out;
+	if (xt_keystore_companion(p[2], ".rev", &p[0]) < 0 ||
+	    xt_keystore_companion(p[2], ".pub", &p[1]) < 0 ||
+	    element_text(rev, &text[0], &len[0]) < 0 ||
+	    element_text(pub, &text[1], &len[1]) < 0) {
+		rc = xt_error_set(e, XT_ENOMEM, "out of memory");
+		goto out;
+	}
+	/* All three names are checked before anything is written. */
+	for (i = 0; i < 3; i++)
+		if ((rc = check_free(p[i], force, e)) < 0)
+			goto out;
+	flags = XT_WRITE_MKDIR | (force ? XT_WRITE_FORCE : 0);
+	for (i = 0; i < 3; i++) {
+		/* The PEM goes from the caller's buffer to the file only. */
+		rc = i < 2 ? xt_file_write(p[i], text[i], len[i], flags, e) :
+		    xt_file_write(p[i], pem, pemlen, flags, e);
+		if (rc < 0)
+			goto out;
+		written[i] = 1;
+	}
+	if (keypath != NULL) {
+		*keypath = p[2];
+		p[2] = NULL;
+	}
+out:
+	/*
+	 * A half-stored key is worse than none: remove what this call wrote.
+	 * A file replaced under force is already gone; one that existed and
+	 * was not written is never touched.
+	 */
+	for (i = 0; rc < 0 && i < 3; i++)
+		if (written[i])
+			unlink(p[i]);
+	for (i = 0; i < 3; i++)
+		free(p[i]);
+	free(text[0]);
+	free(text[1]);
+	return rc;
+}
+
+/*
+ * Read a stored <pubkey/> file: exactly one element, parsed and its print
+ * verified. pk is filled only on success.
+ */
+static int
+read_pub(const char *path, struct xt_pubkey *pk, struct xt_error *e)
+{
+	struct xt_xml_limits lim = { 0 };
+	struct xt_parser *p = NULL;
+	struct xt_node *el = NULL, *more = NULL;
+	struct xt_error pe = { 0, "" };
+	char *buf = NULL;
+	size_t len;
+	int rc;
+
+	memset(pk, 0, sizeof(*pk));
+	if ((rc = xt_file_read(path, PUB_MAX, 0, &buf, &len, e)) < 0)
+		return rc;
+	lim.max_stanza = PUB_MAX;
+	lim.max_total = PUB_MAX;
+	if ((p = xt_parser_new(XT_PARSE_FRAGMENT, NULL, &lim)) == NULL) {
+		rc = xt_error_set(e, XT_ENOMEM, "out of memory");
+		goto out;
+	}
+	if ((rc = xt_parser_feed(p, buf, len, &pe)) < 0 ||
+	    (rc = xt_parser_finish(p, &pe)) < 0) {
+		rc = xt_error_set(e, rc, "%s: %s", path, pe.msg[0] ?
+		    pe.msg : xt_strerror(rc));
+		goto out;
+	}
+	el = xt_parser_next(p);
+	more = xt_parser_next(p);
+	if (el == NULL || more != NULL) {
+		rc = xt_error_set(e, XT_EINVAL, "%s: not one <pubkey/> "
+		    "element", path);
+		goto out;
+	}
+	if ((rc = xt_pubkey_parse(el, pk, &pe)) < 0 ||
+	    (rc = xt_pubkey_verify(pk, &pe)) < 0) {
+		xt_pubkey_clear(pk);
+		rc = xt_error_set(e, rc, "%s: %s", path, pe.msg[0] ?
+		    pe.msg : xt_strerror(rc));
+	}
+out:
+	xt_node_free(el);
+	xt_node_free(more);
+	xt_parser_free(p);
+	free(buf);
+	return rc;
+}
+
+/* Is path a regular file (not followed if a symlink)? */
+static int
+is_file(const char *path)
+{
+	struct stat st;
+
+	return lstat(path, &st) == 0 && S_ISREG(st.st_mode);
+}
+
+static int
+find_by_keyid(const char *dir, const char *keyid, char **keypath,
+    struct xt_error *e)
+{
+	char name[70], *p;
+
+	if (!is_keyid(keyid))
+		return xt_error_set(e, XT_EINVAL, "%s: not a keyid (64 "
+		    "lowercase hex digits)", keyid);
+	snprintf(name, sizeof(name), "%s.key", keyid);
+	if ((p = path_join(dir, name)) == NULL)
+		return xt_error_set(e, XT_ENOMEM, "out of memory");
+	if (!is_file(p)) {
+		free(p);
+		return xt_error_set(e, XT_ENOTFOUND, "no key %s in the key "
+		    "store", keyid);
+	}
+	*keypath = p;
+	return XT_OK;
+}
+
+/* Is the stored key named by the .pub file name a candidate for jid? */
+static int
+candidate(const char *dir, const char *name, const char *jid, time_t now,
+    struct xt_pubkey *pk, char **keypath)
+{
+	size_t len = strlen(name);
+	char *pubp, *keyp = NULL;
+	int ok = 0;
+
+	*keypath = NULL;
+	if (len <= 4 || strcmp(name + len - 4, ".pub") != 0)
+		return 0;
+	if ((pubp = path_join(dir, name)) == NULL)
+		return XT_ENOMEM;
+	/* NAME.pub becomes NAME.key in place. */
+	if ((keyp = strdup(pubp)) == NULL) {
+		free(pubp);
+		return XT_ENOMEM;
+	}
+	memcpy(keyp + strlen(keyp) - 4, ".key", 4);
+	/* A file that does not parse is someone else's business: skip it. */
+	if (is_file(pubp) && is_file(keyp) && read_pub(pubp, pk, NULL) == 0) {
+		ok = xt_jid_streq(pk->jid, jid, 1) == 1 &&
+		    xt_pubkey_when(pk, now) == 0;
+		if (!ok)
+			xt_pubkey_clear(pk);
+	}
+	free(pubp);
+	if (ok)
+		*keypath = keyp;
+	else
+		free(keyp);
+	return ok;
+}
+
+/*
+ * The newest valid key of jid: the latest begin, then the latest end,
+ * then (for a result that does not depend on directory order) the
+ * smallest file name.
+ */
+static int
+find_by_jid(const char *dir, const char *jid, char **keypath,
+    struct xt_error *e)
+{
+	struct xt_jid j;
+	struct xt_pubkey pk, best;
+	struct dirent *d;
+	DIR *dp;
+	char *p, *bestp = NULL;
+	time_t now = time(NULL);
+	int rc;
+
+	if ((rc = xt_jid_parse(jid, &j, e)) < 0)
+		return rc;
+	rc = j.resource != NULL ? XT_EINVAL : XT_OK;
+	xt_jid_free(&j);
+	if (rc < 0)
+		return xt_error_set(e, rc, "%s: not a bare jid", jid);
+	memset(&best, 0, sizeof(best));
+	if ((dp = opendir(dir)) == NULL) {
+		if (errno == ENOENT)
+			return xt_error_set(e, XT_ENOTFOUND, "no valid key for "
+			    "%s in the key store", jid);
+		return xt_error_set(e, XT_ESYS, "%s: %s", dir,
+		    strerror(errno));
+	}
+	while ((d = readdir(dp)) != NULL) {
+		if ((rc = candidate(dir, d->d_name, jid, now, &pk, &p)) < 0)
+			break;
+		if (rc == 0)
+			continue;
+		if (bestp == NULL || pk.begin_t > best.begin_t ||
+		    (pk.begin_t == best.begin_t && (pk.end_t > best.end_t ||
+		    (pk.end_t == best.end_t && strcmp(p, bestp) < 0)))) {
+			xt_pubkey_clear(&best);
+			free(bestp);
+			best = pk;
+			bestp = p;
+		} else {
+			xt_pubkey_clear(&pk);
+			free(p);
+		}
+	}
+	closedir(dp);
+	xt_pubkey_clear(&best);
+	if (rc < 0) {
+		free(bestp);
+		return xt_error_set(e, rc, "out of memory");
+	}
+	if (bestp == NULL)
+		return xt_error_set(e, XT_ENOTFOUND, "no valid key for %s in "
+		    "the key store", jid);
+	*keypath = bestp;
+	return XT_OK;
+}
+
+int
+xt_keystore_find(const char *keyid, const char *jid, char **keypath,
+    struct xt_error *e)
+{
+	char *dir;
+	int rc;
+
+	*keypath = NULL;
+	if ((keyid == NULL) == (jid == NULL))
+		return xt_error_set(e, XT_EINVAL, "find a key by keyid or by "
+		    "jid, one of them");
+	if ((rc = xt_data_dir("keys", 0, &dir, e)) < 0)
+		return rc;
+	if (keyid != NULL)
+		rc = find_by_keyid(dir, keyid, keypath, e);
+	else
+		rc = find_by_jid(dir, jid, keypath, e);
+	free(dir);
+	return rc;
+}
+
+/*
+ * The .pub beside a key file. That it belongs to the key cannot be told
+ * without the private key (which may want a passphrase): a caller that
+ * has the key open compares its SPKI with pk->spki.
+ */
+int
+xt_keystore_pub(const char *keypath, struct xt_pubkey *pk,
+    struct xt_error *e)
+{
+	struct stat st;
+	char *p;
+	int rc;
+
+	memset(pk, 0, sizeof(*pk));
+	if (xt_keystore_companion(keypath, ".pub", &p) < 0)
+		return xt_error_set(e, XT_ENOMEM, "out of memory");
+	if (lstat(p, &st) < 0 && errno == ENOENT)
+		rc = xt_error_set(e, XT_ENOTFOUND, "%s: no such file; the "
+		    "<pubkey/> of %s is not stored", p, keypath);
+	else
+		rc = read_pub(p, pk, e);
+	free(p);
+	return rc;
+}
+
+/* ------------------------------------------------------------ pins */
+
+/*
+ * The pin file of jid: dir (or the keyring directory) / the prepared bare
+ * JID. Preparation makes ALICE@Example.ORG and alice@example.org one file.
+ */
+static int
+pin_path(const char *dir, const char *jid, int create, char **out,
+    struct xt_error *e)
+{
+	struct xt_jid j;
+	char *bare, *d = NULL;
+	int rc;
+
+	*out = NULL;
+	if (jid == NULL)
+		return xt_error_set(e, XT_EINVAL, "no jid");
+	if ((rc = xt_jid_parse(jid, &j, e)) < 0)
+		return rc;
+	if (j.resource != NULL) {
+		xt_jid_free(&j);
+		return xt_error_set(e, XT_EINVAL, "%s: pins are for a bare "
+		    "jid", jid);
+	}
+	bare = xt_jid_bare(&j);
+	xt_jid_free(&j);
+	if (bare == NULL)
+		return xt_error_set(e, XT_ENOMEM, "out of memory");
+	/* Preparation excludes these; the file name must not depend on it. */
+	if (*bare == '\0' || strcmp(bare, ".") == 0 ||
+	    strcmp(bare, "..") == 0 || strchr(bare, '/') != NULL) {
+		rc = xt_error_set(e, XT_EINVAL, "%s: not usable as a file "
+		    "name", jid);
+		goto out;
+	}
+	if (dir == NULL && (rc = xt_data_dir("keyring", create, &d, e)) < 0)
+		goto out;
+	if ((*out = path_join(dir != NULL ? dir : d, bare)) == NULL)
+		rc = xt_error_set(e, XT_ENOMEM, "out of memory");
+out:
+	free(bare);
+	free(d);
+	return rc;
+}
+
+void
+xt_keyring_free(char **ids, size_t n)
+{
+	size_t i;
+
+	if (ids == NULL)
+		return;
+	for (i = 0; i < n; i++)
+		free(ids[i]);
+	free(ids);
+}
+
+/* Split a pin file into keyids; any line that is not one is an error. */
+static int
+parse_pins(const char *path, char *buf, size_t len, char ***ids, size_t *n,
+    struct xt_error *e)
+{
+	char **v, *line, *nl;
+	size_t cnt = 0, i, k = 0;
+
+	for (i = 0; i < len; i++)
+		if (buf[i] == '\n')
+			cnt++;
+	if (len > 0 && buf[len - 1] != '\n')
+		cnt++;		/* a last line without its newline */
+	if ((v = calloc(cnt + 1, sizeof(*v))) == NULL)
+		return xt_error_set(e, XT_ENOMEM, "out of memory");
+	for (line = buf; line < buf + len; line = nl + 1) {
+		if ((nl = memchr(line, '\n', buf + len - line)) == NULL)
+			nl = buf + len;
+		*nl = '\0';
+		/* strlen stops early at a NUL byte inside the line. */
+		if (strlen(line) != (size_t)(nl - line) || !is_keyid(line)) {
+			xt_keyring_free(v, k);
+			return xt_error_set(e, XT_EINVAL, "%s: line %zu: not a "
+			    "keyid (64 lowercase hex digits)", path, k + 1);
+		}
+		if ((v[k++] = strdup(line)) == NULL) {
+			xt_keyring_free(v, k - 1);
+			return xt_error_set(e, XT_ENOMEM, "out of memory");
+		}
+	}
+	*ids = v;
+	*n = k;
+	return XT_OK;
+}
+
+int
+xt_keyring_get(const char *dir, const char *jid, char ***ids, size_t *n,
+    struct xt_error *e)
+{
+	struct stat st;
+	char *path, *buf = NULL;
+	size_t len;
+	int rc;
+
+	*ids = NULL;
+	*n = 0;
+	if ((rc = pin_path(dir, jid, 0, &path, e)) < 0)
+		return rc;
+	if (lstat(path, &st) < 0 && errno == ENOENT) {
+		free(path);
+		return XT_OK;
+	}
+	/* Whoever may write a pin file decides whose keys we trust. */
+	if ((rc = xt_file_read(path, PINS_MAX, XT_FILE_TRUSTED, &buf, &len,
+	    e)) == XT_OK)
+		rc = parse_pins(path, buf, len, ids, n, e);
+	free(buf);
+	free(path);
+	return rc;
+}
+
+int
+xt_keyring_set(const char *dir, const char *jid, char *const *ids,
+    size_t n, struct xt_error *e)
+{
+	char *path = NULL, *buf = NULL;
+	size_t i;
+	int rc;
+
+	for (i = 0; i < n; i++)
+		if (ids[i] == NULL || !is_keyid(ids[i]))
+			return xt_error_set(e, XT_EINVAL, "%.80s: not a keyid "
+			    "(64 lowercase hex digits)", ids[i] ? ids[i] : "(null)");
+	if (n > PINS_MAX / 65)
+		return xt_error_set(e, XT_ETOOBIG, "over %d pins for one jid",
+		    PINS_MAX / 65);
+	if ((rc = pin_path(dir, jid, 1, &path, e)) < 0)
+		return rc;
+	if ((buf = malloc(n * 65 + 1)) == NULL) {
+		rc = xt_error_set(e, XT_ENOMEM, "out of memory");
+		goto out;
+	}
+	for (i = 0; i < n; i++) {
+		memcpy(buf + i * 65, ids[i], 64);
+		buf[i * 65 + 64] = '\n';
+	}
+	rc = xt_file_write(path, buf, n * 65, XT_WRITE_FORCE | XT_WRITE_MKDIR,
+	    e);
+out:
+	free(buf);
+	free(path);
+	return rc;
+}
