@@ -16,7 +16,7 @@
 #define BODY_MAX	STANZA_MAX
 #define KEEPALIVE_MS	60000
 
-enum { O_CONF = 256, O_TIMEOUT, O_DEBUG, O_LINES, O_RAW };
+enum { O_CONF = 256, O_TIMEOUT, O_DEBUG, O_LINES, O_RAW, O_KEY };
 
 /* Options whose code is O_CONF are settings of the config file by name. */
 static const struct option longopts[] = {
@@ -36,6 +36,7 @@ static const struct option longopts[] = {
 	{ "type",		required_argument,	NULL, 't' },
 	{ "lines",		no_argument,		NULL, O_LINES },
 	{ "raw",		no_argument,		NULL, O_RAW },
+	{ "key",		required_argument,	NULL, O_KEY },
 	{ "verbose",		no_argument,		NULL, 'v' },
 	{ "help",		no_argument,		NULL, 'h' },
 	{ "version",		no_argument,		NULL, 'V' },
@@ -47,6 +48,7 @@ static int bounced;		/* a recipient's error came back */
 static char **rcpt;
 static int nrcpt, verbose;
 static const char *subject, *mtype = "chat";
+static struct xt_node *pubkey;	/* --key: sent instead of a body */
 
 static void __attribute__((noreturn))
 usage(int status)
@@ -58,8 +60,9 @@ usage(int status)
 	    "[--direct-tls]\n"
 	    "                 [--cafile file | --pin sha256:base64] "
 	    "[--mechanisms list]\n"
-	    "                 [--timeout seconds] [--debug] [--lines | --raw] "
-	    "jid ...\n");
+	    "                 [--timeout seconds] [--debug] "
+	    "[--lines | --raw | --key file]\n"
+	    "                 jid ...\n");
 	exit(status);
 }
 
@@ -154,7 +157,11 @@ make_message(const char *to, const char *body, size_t n)
 	if (subject != NULL && ((c = xt_node_add_elem(m, "subject", NULL)) ==
 	    NULL || xt_node_add_text(c, subject, strlen(subject)) < 0))
 		goto oom;
-	if ((c = xt_node_add_elem(m, "body", NULL)) == NULL ||
+	if (pubkey != NULL) {
+		/* XEP-0189 section 8: the key itself, no body. */
+		if (xt_node_add(m, xt_node_copy(pubkey)) == NULL)
+			goto oom;
+	} else if ((c = xt_node_add_elem(m, "body", NULL)) == NULL ||
 	    xt_node_add_text(c, body, n) < 0)
 		goto oom;
 	return m;
@@ -399,7 +406,7 @@ main(int argc, char *argv[])
 	struct xt_error e = { 0, "" };
 	char msg[XT_ERRLEN];
 	struct xt_node **raw = NULL;
-	const char *cfgfile = NULL, *account = NULL, *bad;
+	const char *cfgfile = NULL, *account = NULL, *bad, *keyfile = NULL;
 	char *body = NULL, *pw = NULL, *end;
 	size_t n = 0, nraw = 0, i;
 	long timeout = 30;
@@ -455,6 +462,9 @@ main(int argc, char *argv[])
 		case O_RAW:
 			rawmode = 1;
 			break;
+		case O_KEY:
+			keyfile = optarg;
+			break;
 		case 'v':
 			verbose = 1;
 			break;
@@ -472,8 +482,8 @@ main(int argc, char *argv[])
 	}
 	argc -= optind;
 	argv += optind;
-	if (lines && rawmode)
-		errx(2, "--lines and --raw do not go together");
+	if (lines + rawmode + (keyfile != NULL) > 1)
+		errx(2, "--lines, --raw and --key do not go together");
 	if (argc == 0 && !rawmode)
 		errx(2, "no recipient (see -h)");
 	if (rawmode && (argc > 0 || subject != NULL || tflag))
@@ -492,7 +502,16 @@ main(int argc, char *argv[])
 	}
 	rcpt = argv;
 	nrcpt = argc;
-	if (!lines) {
+	if (keyfile != NULL) {
+		struct xt_pubkey pk = { 0 };
+
+		/* Only a key whose print verifies is sent. */
+		if ((rc = xt_pubkey_read(keyfile, &pk, &e)) < 0)
+			errx(xt_exit_status(rc), "%s", e.msg);
+		if ((pubkey = xt_pubkey_node(&pk)) == NULL)
+			errx(1, "out of memory");
+		xt_pubkey_clear(&pk);
+	} else if (!lines) {
 		body = read_all(&n);
 		if (rawmode) {
 			raw = read_raw(body, n, &nraw);

@@ -163,7 +163,8 @@ key_path(const char *path, const char *keyid, char **out,
 	*out = NULL;
 	if (path != NULL) {
 		if (*path == '\0')
-			return xt_error_set(e, XT_EINVAL, "empty key file name");
+			return xt_error_set(e, XT_EINVAL,
+			    "empty key file name");
 		*out = strdup(path);
 	} else {
 		if ((rc = xt_data_dir("keys", 1, &dir, e)) < 0)
@@ -587,7 +588,8 @@ xt_keyring_set(const char *dir, const char *jid, char *const *ids,
 	for (i = 0; i < n; i++)
 		if (ids[i] == NULL || !is_keyid(ids[i]))
 			return xt_error_set(e, XT_EINVAL, "%.80s: not a keyid "
-			    "(64 lowercase hex digits)", ids[i] ? ids[i] : "(null)");
+			    "(64 lowercase hex digits)",
+			    ids[i] != NULL ? ids[i] : "(null)");
 	if (n > PINS_MAX / 65)
 		return xt_error_set(e, XT_ETOOBIG, "over %d pins for one jid",
 		    PINS_MAX / 65);

@@ -248,7 +248,8 @@ xt_pep_publish(struct xt_session *s, const char *node, const char *id,
 
 	if (node == NULL || *node == '\0' || payload == NULL ||
 	    payload->name == NULL)
-		return xt_error_set(e, XT_EINVAL, "publish: no node or payload");
+		return xt_error_set(e, XT_EINVAL,
+		    "publish: no node or payload");
 	snprintf(what, sizeof(what), "publish to %s", node);
 	rc = publish_once(s, node, id, payload, o, &res, e);
 	/*

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
-# make demo: the main job on a throw-away local server. A Prosody of its
-# own on 127.0.0.1, two accounts, one message from alice to bob with
-# xmpp-send, received with xmpp-recv; everything stopped at the end.
+# make demo: the main jobs on a throw-away local server. A Prosody of its
+# own on 127.0.0.1, three accounts, one message from alice to bob with
+# xmpp-send, received with xmpp-recv; then a key's life: alice makes and
+# publishes a key, bob fetches and pins it, carol vouches for it, alice
+# revokes it and bob's next fetch refuses it. Everything stopped at the end.
 . "$(dirname "$0")/integration/lib.sh"
 
 say() { printf 'demo: %s\n' "$*"; }
@@ -10,9 +12,10 @@ run() { printf '  $ %s\n' "$*"; }
 say "starting a throw-away Prosody for $XT_DOMAIN on 127.0.0.1"
 prosody_start || { say "prosody did not start"; exit 1; }
 say "server up: STARTTLS on port $XT_PORT, direct TLS on $XT_TLS_PORT, CA $XT_CA"
-prosody_adduser alice "$(_xt_random)" && prosody_adduser bob "$(_xt_random)" ||
+prosody_adduser alice "$(_xt_random)" && prosody_adduser bob "$(_xt_random)" &&
+	prosody_adduser carol "$(_xt_random)" ||
 	{ say "could not create the accounts"; exit 1; }
-say "accounts alice@$XT_DOMAIN and bob@$XT_DOMAIN created (passwords in 0600 files)"
+say "accounts alice, bob and carol@$XT_DOMAIN created (passwords in 0600 files)"
 
 mapfile -t A < <(xt_opts alice)
 mapfile -t B < <(xt_opts bob)
@@ -47,9 +50,65 @@ run "echo test | xmpp-send ... nobody@$XT_DOMAIN"
 "$XT_BIN/xmpp-send" "${A[@]}" "nobody@$XT_DOMAIN" <"$XT_DIR/msg"
 say "xmpp-send exited $? (5: the server bounced it)"
 
+msg_ok=0
+[ "$st" -eq 0 ] && [ "$rst" -eq 0 ] && grep -qF "alice@$XT_DOMAIN: $msg" "$out" &&
+	msg_ok=1
+
+# --- a key's life. Each person has a key store of their own.
+mapfile -t C < <(xt_opts carol)
+as() { local who=$1; shift; XDG_DATA_HOME=$XT_DIR/$who "$@"; }
+keys_ok=1
+step() {	# step EXPECTED-STATUS DESCRIPTION: check the last status
+	local st=$? want=$1
+	shift
+	say "  -> exit $st ($*)"
+	[ "$st" -eq "$want" ] || keys_ok=0
+}
+
+say "alice makes an RSA key and publishes it to her PEP node"
+run "xmpp-keygen alice@$XT_DOMAIN | xmpp-publish"
+as alice "$XT_BIN/xmpp-keygen" -v alice@$XT_DOMAIN 2>"$XT_DIR/keygen.err" >"$XT_DIR/alice.pub"
+step 0 "key made"
+sed 's/^/  /' "$XT_DIR/keygen.err"
+as alice "$XT_BIN/xmpp-publish" "${A[@]}" -v <"$XT_DIR/alice.pub"
+step 0 "published"
+
+say "bob fetches alice's key: print checked, key pinned on first sight"
+run "xmpp-fetchkey -v alice@$XT_DOMAIN"
+as bob "$XT_BIN/xmpp-fetchkey" "${B[@]}" -v "alice@$XT_DOMAIN" >"$XT_DIR/fetched.pub"
+step 0 "valid key"
+sed 's/^/  /' "$XT_DIR/fetched.pub"
+
+say "carol makes a key, publishes it, and attests alice's key; alice publishes the attestation"
+run "xmpp-keygen carol@$XT_DOMAIN | xmpp-publish"
+as carol "$XT_BIN/xmpp-keygen" -b 2048 carol@$XT_DOMAIN >"$XT_DIR/carol.pub"
+as carol "$XT_BIN/xmpp-publish" "${C[@]}" <"$XT_DIR/carol.pub"
+step 0 "carol's key published"
+run "xmpp-fetchkey alice@$XT_DOMAIN | xmpp-attest -k carol@$XT_DOMAIN | xmpp-publish (as alice)"
+as carol "$XT_BIN/xmpp-fetchkey" "${C[@]}" "alice@$XT_DOMAIN" |
+	as carol "$XT_BIN/xmpp-attest" -k "carol@$XT_DOMAIN" |
+	as alice "$XT_BIN/xmpp-publish" "${A[@]}" -v
+step 0 "attestation published"
+
+say "bob fetches again, trusting what carol vouched for"
+run "xmpp-fetchkey -v --signer carol.pub alice@$XT_DOMAIN"
+as bob "$XT_BIN/xmpp-fetchkey" "${B[@]}" -v --signer "$XT_DIR/carol.pub" \
+	--format fingerprint "alice@$XT_DOMAIN"
+step 0 "attested by carol"
+
+say "alice revokes her key"
+run "xmpp-revoke alice.pub | xmpp-publish"
+as alice "$XT_BIN/xmpp-revoke" "$XT_DIR/alice.pub" |
+	as alice "$XT_BIN/xmpp-publish" "${A[@]}" -v
+step 0 "revocation published"
+say "bob's next fetch refuses the revoked key"
+run "xmpp-fetchkey alice@$XT_DOMAIN"
+as bob "$XT_BIN/xmpp-fetchkey" "${B[@]}" "alice@$XT_DOMAIN"
+step 1 "no valid key"
+
 say "stopping the server"
-if [ "$st" -eq 0 ] && [ "$rst" -eq 0 ] && grep -qF "alice@$XT_DOMAIN: $msg" "$out"; then
-	say "done: the message went from alice to bob through a real server"
+if [ "$msg_ok" = 1 ] && [ "$keys_ok" = 1 ]; then
+	say "done: a message and a key's whole life through a real server"
 	exit 0
 fi
 say "FAILED"

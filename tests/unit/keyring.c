@@ -16,9 +16,12 @@
 #include "xt.h"
 #include "tap.h"
 
-#define ID_A	"0000000000000000000000000000000000000000000000000000000000000001"
-#define ID_B	"abcdef0123456789abcdef0123456789abcdef0123456789abcdef0123456789"
-#define ID_C	"ffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff"
+#define ID_A	"00000000000000000000000000000000" \
+		"00000000000000000000000000000001"
+#define ID_B	"abcdef0123456789abcdef0123456789" \
+		"abcdef0123456789abcdef0123456789"
+#define ID_C	"ffffffffffffffffffffffffffffffff" \
+		"ffffffffffffffffffffffffffffffff"
 
 static char tmp[] = "/tmp/xt-keyring-XXXXXX";
 static time_t now;
@@ -102,7 +105,8 @@ test_pins(void)
 {
 	struct xt_error e = { 0, "" };
 	char *two[] = { ID_B, ID_A }, *one[] = { ID_C }, *bad[] = { ID_A,
-	    "ABCDEF0123456789abcdef0123456789abcdef0123456789abcdef0123456789" };
+	    "ABCDEF0123456789abcdef0123456789"
+	    "abcdef0123456789abcdef0123456789" };
 	char **ids = NULL, *p, *dir;
 	size_t n = 99;
 
@@ -467,7 +471,8 @@ test_save(struct fixture *alice, struct fixture *carol)
 	kp2 = tpath("o/dir/pre.key");
 	put_file(kp2, "old\n", 0600);
 	is_int(xt_keystore_save(kp2, alice->pem, alice->pemlen, alice->pub,
-	    alice->revn, 0, NULL, &e), XT_EEXIST, "an existing key file: refused");
+	    alice->revn, 0, NULL, &e), XT_EEXIST,
+	    "an existing key file: refused");
 	text = slurp(kp2, NULL);
 	is_str(text, "old\n", "the key file unchanged");
 	free(text);
