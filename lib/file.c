@@ -93,9 +93,9 @@ unmake_parents(struct dest *d)
 }
 
 /*
- * Split path and check what is there now: an existing name is refused
- * early, so that nothing is written or created in vain; the link or
- * rename at the end decides in any case.
+ * Split path. With XT_WRITE_FORCE, refuse now what rename(2) must not
+ * replace; without, link(2) at the end is the one check, as no check made
+ * before it could stand against a name appearing meanwhile.
  */
 static int
 dest_init(struct dest *d, const char *path, int flags, struct xt_error *e)
@@ -115,14 +115,10 @@ dest_init(struct dest *d, const char *path, int flags, struct xt_error *e)
 	len = slash == NULL ? 0 : slash == path ? 1 : (size_t)(slash - path);
 	if ((d->dir = len ? strndup(path, len) : strdup(".")) == NULL)
 		return xt_error_set(e, XT_ENOMEM, "out of memory");
-	if (lstat(path, &st) == 0) {
-		if (!(flags & XT_WRITE_FORCE))
-			return xt_error_set(e, XT_EEXIST, "%s: file exists",
-			    path);
-		if (!S_ISREG(st.st_mode))
-			return xt_error_set(e, XT_EEXIST, "%s: not a regular "
-			    "file", path);
-	}
+	if ((flags & XT_WRITE_FORCE) && lstat(path, &st) == 0 &&
+	    !S_ISREG(st.st_mode))
+		return xt_error_set(e, XT_EEXIST, "%s: not a regular file",
+		    path);
 	if (flags & XT_WRITE_MKDIR)
 		return make_parents(d, e);
 	return XT_OK;

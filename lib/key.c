@@ -346,12 +346,14 @@ xt_spki_verify(const unsigned char *der, size_t len, const void *data,
 	gnutls_pubkey_t pub;
 	int grc, rc;
 
-	if (n > 0x7fffffff || siglen > XT_SPKI_MAX)
-		return xt_error_set(e, XT_EBADSIG, "signature does not verify");
 	if ((rc = spki_import(der, len, &pub, NULL, e)) < 0)
 		return rc;
-	grc = gnutls_pubkey_verify_data2(pub, GNUTLS_SIGN_RSA_SHA256, 0, &d,
-	    &s);
+	/* Lengths that do not fit a datum cannot be a valid pair anyway. */
+	if (n > 0x7fffffff || siglen > XT_SPKI_MAX)
+		grc = GNUTLS_E_PK_SIG_VERIFY_FAILED;
+	else
+		grc = gnutls_pubkey_verify_data2(pub, GNUTLS_SIGN_RSA_SHA256,
+		    0, &d, &s);
 	gnutls_pubkey_deinit(pub);
 	if (grc == GNUTLS_E_MEMORY_ERROR)
 		return xt_error_set(e, XT_ENOMEM, "out of memory");

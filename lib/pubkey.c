@@ -80,7 +80,7 @@ is_root(const struct xt_node *n, const char *name, const char *alt,
 	    (alt == NULL || strcmp(n->name, alt) != 0)) ||
 	    strcmp(elem_ns(n), ns) != 0)
 		return xt_error_set(e, XT_EINVAL,
-		    "not a <%s xmlns='%s'/> element", name, ns);
+		    "expected a <%s xmlns='%s'/> element", name, ns);
 	return XT_OK;
 }
 

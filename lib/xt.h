@@ -575,16 +575,23 @@ int		 xt_file_read(const char *path, size_t max, int flags,
 
 /*
  * Write data to path as a whole or not at all (SECURITY.md 1): the bytes go
- * to a file created with O_EXCL|O_NOFOLLOW, mode 0600 whatever the umask,
- * in path's directory, are fsync'd, and only then take path's name (link,
- * or rename with XT_WRITE_FORCE); the directory is fsync'd after. Nothing is
- * left behind on failure, and a process killed meanwhile leaves no file
- * under path's name. XT_EEXIST if path exists (a symlink, even dangling,
- * always counts and its target is never touched). XT_ESYS with the reason.
+ * to a file without a name (O_TMPFILE, mode 0600 whatever the umask) in
+ * path's directory, are fsync'd, and only then take path's name (linkat,
+ * which neither follows nor replaces anything already there; or, with
+ * XT_WRITE_FORCE, a hidden name renamed over a regular file); the
+ * directory is fsync'd after. Where O_TMPFILE is missing, the same through
+ * xt_file_write_named. Nothing is left behind on failure, and a process
+ * killed meanwhile leaves no file under path's name. XT_EEXIST if path
+ * exists (a symlink, even dangling, always counts and its target is never
+ * touched). XT_ESYS with the reason.
  */
 int		 xt_file_write(const char *path, const void *data, size_t n,
 		    int flags, struct xt_error *e);
-/* The same without O_TMPFILE (used where the filesystem lacks it; exposed for tests). */
+/*
+ * The same with a named temporary file (".NAME.XXXXXX", O_EXCL|O_NOFOLLOW,
+ * 0600; SIGINT, SIGTERM and SIGHUP held off while it exists): where the
+ * filesystem lacks O_TMPFILE. Exposed for tests.
+ */
 int		 xt_file_write_named(const char *path, const void *data, size_t n,
 		    int flags, struct xt_error *e);
 /*

@@ -28,17 +28,26 @@ static char tmp[] = "/tmp/xt-file-XXXXXX";
 typedef int (*writer)(const char *, const void *, size_t, int,
     struct xt_error *);
 
-static const char *
-at(const char *fmt, const char *name)
+static const char *cur;		/* the writer under test */
+
+/* tmp/cur/sub into buf[512]. */
+static char *
+in(char *buf, const char *sub)
 {
-	static char path[4][512];
+	snprintf(buf, 512, "%s/%s%s%s", tmp, cur, *sub ? "/" : "", sub);
+	return buf;
+}
+
+/* A test description naming the writer. */
+static const char *
+t(const char *what)
+{
+	static char buf[4][256];
 	static int i;
 
 	i = (i + 1) % 4;
-	snprintf(path[i], sizeof(path[i]), "%s/", tmp);
-	snprintf(path[i] + strlen(path[i]), sizeof(path[i]) - strlen(path[i]),
-	    fmt, name);
-	return path[i];
+	snprintf(buf[i], sizeof(buf[i]), "%s: %s", cur, what);
+	return buf[i];
 }
 
 /* The names in dir, sorted, one string; hidden ones marked. */
@@ -124,98 +133,108 @@ exists(const char *path)
 	return lstat(path, &st) == 0;
 }
 
+static int
+is_link(const char *path)
+{
+	struct stat st;
+
+	return lstat(path, &st) == 0 && S_ISLNK(st.st_mode);
+}
+
 static void
 test_writer(writer w, const char *how)
 {
 	struct xt_error e = { 0, "" };
 	struct rlimit rl, old;
-	char name[64], big[100], *before, *after;
-	const char *d, *p, *t;
+	char d[512], p[512], q[512], big[100], m1[XT_ERRLEN], *before, *after;
 	mode_t um;
-	int hidden;
+	int hidden, r1, r2, r3;
 
-	snprintf(name, sizeof(name), "%s", how);
-	d = at("%s", name);
-	if (mkdir(d, 0755) < 0)
+	cur = how;
+	if (mkdir(in(d, ""), 0755) < 0)
 		abort();
 
 	/* A new file: 0600 even under umask 000. */
-	p = at("%s/a", name);
+	in(p, "a");
 	um = umask(0);
-	is_int(w(p, "hello", 5, 0, &e), XT_OK, "%s: new file written");
+	is_int(w(p, "hello", 5, 0, &e), XT_OK, t("new file written"));
 	umask(um);
-	is_int(mode_of(p), 0600, "mode 0600 under umask 000");
-	is_str(slurp(p), "hello", "its bytes");
+	is_int(mode_of(p), 0600, t("mode 0600 under umask 000"));
+	is_str(slurp(p), "hello", t("its bytes"));
 	no_temp(d, how);
 
 	/* An existing file is kept as it was. */
-	is_int(w(p, "other", 5, 0, &e), XT_EEXIST, "existing file refused");
+	is_int(w(p, "other", 5, 0, &e), XT_EEXIST, t("existing file refused"));
 	ok(strstr(e.msg, p) != NULL && strstr(e.msg, "file exists") != NULL,
-	    "says so (%s)", e.msg);
-	is_str(slurp(p), "hello", "its bytes unchanged");
+	    "%s: says so (%s)", how, e.msg);
+	is_str(slurp(p), "hello", t("its bytes unchanged"));
 	no_temp(d, how);
 
-	/* --force replaces a regular file. */
+	/* XT_WRITE_FORCE replaces a regular file. */
 	um = umask(0);
-	is_int(w(p, "new", 3, XT_WRITE_FORCE, &e), XT_OK, "force replaces");
+	is_int(w(p, "new", 3, XT_WRITE_FORCE, &e), XT_OK,
+	    t("force replaces"));
 	umask(um);
-	is_str(slurp(p), "new", "the new bytes");
-	is_int(mode_of(p), 0600, "mode 0600");
+	is_str(slurp(p), "new", t("the new bytes"));
+	is_int(mode_of(p), 0600, t("mode 0600"));
 	no_temp(d, how);
 	put(p, "loose", 0644);
 	is_int(w(p, "tight", 5, XT_WRITE_FORCE, &e), XT_OK,
-	    "force replaces a 0644 file");
-	is_int(mode_of(p), 0600, "with a 0600 one");
+	    t("force replaces a 0644 file"));
+	is_int(mode_of(p), 0600, t("with a 0600 one"));
+	/* A umask that takes the owner's bits does not make a 0400 key. */
+	um = umask(0277);
+	is_int(w(in(p, "b"), "x", 1, 0, &e), XT_OK, t("under umask 0277"));
+	umask(um);
+	is_int(mode_of(p), 0600, t("still mode 0600"));
 
 	/* Symlinks, live or dangling, are never followed nor replaced. */
-	t = at("%s/target", name);
-	put(t, "T", 0644);
-	p = at("%s/live", name);
-	if (symlink("target", p) < 0)
+	put(in(q, "target"), "T", 0644);
+	if (symlink("target", in(p, "live")) < 0)
 		abort();
-	is_int(w(p, "x", 1, 0, &e), XT_EEXIST, "live symlink refused");
+	is_int(w(p, "x", 1, 0, &e), XT_EEXIST, t("live symlink refused"));
 	is_int(w(p, "x", 1, XT_WRITE_FORCE, &e), XT_EEXIST,
-	    "live symlink refused with force");
-	ok(strstr(e.msg, "not a regular file") != NULL, "says so (%s)", e.msg);
-	is_str(slurp(t), "T", "target untouched");
-	is_int(mode_of(t), 0644, "target mode untouched");
-	ok(S_ISLNK(0120000) && mode_of(p) != 01, "the link is still there");
-	p = at("%s/dangling", name);
-	t = at("%s/nothere", name);
-	if (symlink("nothere", p) < 0)
+	    t("live symlink refused with force"));
+	ok(strstr(e.msg, "not a regular file") != NULL, "%s: says so (%s)",
+	    how, e.msg);
+	is_str(slurp(q), "T", t("target untouched"));
+	is_int(mode_of(q), 0644, t("target mode untouched"));
+	ok(is_link(p), "%s: the link is still there", how);
+	if (symlink("nothere", in(p, "dangling")) < 0)
 		abort();
-	is_int(w(p, "x", 1, 0, &e), XT_EEXIST, "dangling symlink refused");
+	is_int(w(p, "x", 1, 0, &e), XT_EEXIST, t("dangling symlink refused"));
 	is_int(w(p, "x", 1, XT_WRITE_FORCE, &e), XT_EEXIST,
-	    "dangling symlink refused with force");
-	ok(!exists(t), "its target not created");
-	p = at("%s/sub", name);
-	mkdir(p, 0700);
+	    t("dangling symlink refused with force"));
+	ok(!exists(in(q, "nothere")), "%s: its target not created", how);
+	ok(is_link(p), "%s: the link is still there", how);
+	mkdir(in(p, "sub"), 0700);
 	is_int(w(p, "x", 1, XT_WRITE_FORCE, &e), XT_EEXIST,
-	    "a directory refused with force");
+	    t("a directory refused with force"));
 	no_temp(d, how);
 
 	/* Missing parents: an error, or made 0700 with XT_WRITE_MKDIR. */
 	before = listing(d, &hidden);
-	p = at("%s/p/q/f", name);
-	is_int(w(p, "x", 1, 0, &e), XT_ESYS, "missing parent: XT_ESYS");
-	ok(strstr(e.msg, "No such file") != NULL, "says why (%s)", e.msg);
+	in(p, "p/q/f");
+	is_int(w(p, "x", 1, 0, &e), XT_ESYS, t("missing parent: XT_ESYS"));
+	ok(strstr(e.msg, "No such file") != NULL, "%s: says why (%s)", how,
+	    e.msg);
 	after = listing(d, &hidden);
-	is_str(after, before, "nothing created");
+	is_str(after, before, t("nothing created"));
 	free(after);
 	um = umask(0);
-	is_int(w(p, "x", 1, XT_WRITE_MKDIR, &e), XT_OK, "with MKDIR: written");
+	is_int(w(p, "x", 1, XT_WRITE_MKDIR, &e), XT_OK,
+	    t("with MKDIR: written"));
 	umask(um);
-	is_int(mode_of(at("%s/p", name)), 0700, "new parent 0700");
-	is_int(mode_of(at("%s/p/q", name)), 0700, "and its child 0700");
-	is_int(mode_of(p), 0600, "the file 0600");
-	chmod(at("%s/p", name), 0755);
-	p = at("%s/p/r/s/f", name);
-	is_int(w(p, "x", 1, XT_WRITE_MKDIR, &e), XT_OK, "MKDIR again");
-	is_int(mode_of(at("%s/p", name)), 0755, "an existing parent untouched");
-	no_temp(at("%s/p/r/s", name), how);
-	p = at("%s/a/f", name);
-	is_int(w(p, "x", 1, XT_WRITE_MKDIR, &e), XT_ESYS,
-	    "MKDIR through a file refused");
+	is_int(mode_of(in(q, "p")), 0700, t("new parent 0700"));
+	is_int(mode_of(in(q, "p/q")), 0700, t("and its child 0700"));
+	is_int(mode_of(p), 0600, t("the file 0600"));
+	chmod(in(q, "p"), 0755);
+	is_int(w(in(p, "p/r/s/f"), "x", 1, XT_WRITE_MKDIR, &e), XT_OK,
+	    t("MKDIR again"));
+	is_int(mode_of(in(q, "p")), 0755, t("an existing parent untouched"));
+	no_temp(in(q, "p/r/s"), how);
+	is_int(w(in(p, "a/f"), "x", 1, XT_WRITE_MKDIR, &e), XT_ESYS,
+	    t("MKDIR through a file refused"));
 	free(before);
 
 	/*
@@ -229,21 +248,23 @@ test_writer(writer w, const char *how)
 	getrlimit(RLIMIT_FSIZE, &old);
 	rl = old;
 	rl.rlim_cur = 10;
+	/* No test output meanwhile: stdout may be a file. */
 	setrlimit(RLIMIT_FSIZE, &rl);
-	is_int(w(at("%s/big", name), big, sizeof(big), 0, &e), XT_ESYS,
-	    "a failed write: XT_ESYS");
-	ok(strstr(e.msg, "too large") != NULL, "says why (%s)", e.msg);
-	is_int(w(at("%s/new1/new2/big", name), big, sizeof(big),
-	    XT_WRITE_MKDIR, &e), XT_ESYS, "the same with MKDIR");
-	is_int(w(at("%s/target", name), big, sizeof(big), XT_WRITE_FORCE, &e),
-	    XT_ESYS, "the same with force");
+	r1 = w(in(p, "big"), big, sizeof(big), 0, &e);
+	snprintf(m1, sizeof(m1), "%s", e.msg);
+	r2 = w(in(p, "new1/new2/big"), big, sizeof(big), XT_WRITE_MKDIR, &e);
+	r3 = w(in(p, "target"), big, sizeof(big), XT_WRITE_FORCE, &e);
 	setrlimit(RLIMIT_FSIZE, &old);
 	signal(SIGXFSZ, SIG_DFL);
+	is_int(r1, XT_ESYS, t("a failed write: XT_ESYS"));
+	ok(strstr(m1, "too large") != NULL, "%s: says why (%s)", how, m1);
+	is_int(r2, XT_ESYS, t("the same with MKDIR"));
+	is_int(r3, XT_ESYS, t("the same with force"));
 	after = listing(d, &hidden);
-	is_str(after, before, "the directory listing unchanged");
-	is_int(hidden, 0, "no hidden name");
-	is_str(slurp(at("%s/target", name)), "T", "the file force would "
-	    "have replaced unchanged");
+	is_str(after, before, t("the directory listing unchanged"));
+	is_int(hidden, 0, t("no hidden name"));
+	is_str(slurp(in(p, "target")), "T",
+	    t("the file force would have replaced unchanged"));
 	free(after);
 
 	/* A directory we may not write to (root may: then skipped). */
@@ -252,20 +273,21 @@ test_writer(writer w, const char *how)
 		ok(1, "# skip root ignores directory modes");
 	} else {
 		chmod(d, 0500);
-		is_int(w(at("%s/ro", name), "x", 1, 0, &e), XT_ESYS,
-		    "read-only directory: XT_ESYS");
+		is_int(w(in(p, "ro"), "x", 1, 0, &e), XT_ESYS,
+		    t("read-only directory: XT_ESYS"));
 		chmod(d, 0755);
 		after = listing(d, &hidden);
-		is_str(after, before, "the directory listing unchanged");
+		is_str(after, before, t("the directory listing unchanged"));
 		free(after);
 	}
 	free(before);
 
-	is_int(w("", "x", 1, 0, &e), XT_EINVAL, "empty path refused");
-	is_int(w(at("%s/", name), "x", 1, 0, &e), XT_EINVAL,
-	    "a path ending in / refused");
-	is_int(w(at("%s/empty", name), "", 0, 0, &e), XT_OK,
-	    "an empty file is fine");
+	is_int(w("", "x", 1, 0, &e), XT_EINVAL, t("empty path refused"));
+	is_int(w(in(p, "sub/"), "x", 1, 0, &e), XT_EINVAL,
+	    t("a path ending in / refused"));
+	is_int(w(in(p, "empty"), "", 0, 0, &e), XT_OK,
+	    t("an empty file is fine"));
+	is_str(slurp(p), "", t("and empty"));
 	no_temp(d, how);
 }
 
@@ -273,15 +295,16 @@ static void
 test_data_dir(void)
 {
 	struct xt_error e = { 0, "" };
-	char *dir = NULL, want[600];
-	const char *xdg;
+	char *dir = NULL, xdg[512], home[512], want[700], top[600];
 	mode_t um;
 
-	xdg = at("%s", "xdg");
+	snprintf(xdg, sizeof(xdg), "%s/xdg", tmp);
+	snprintf(home, sizeof(home), "%s/home", tmp);
+	snprintf(top, sizeof(top), "%s/xmpp-tools", xdg);
+	snprintf(want, sizeof(want), "%s/keys", top);
 	setenv("XDG_DATA_HOME", xdg, 1);
-	setenv("HOME", at("%s", "home"), 1);
+	setenv("HOME", home, 1);
 	is_int(xt_data_dir("keys", 0, &dir, &e), XT_OK, "without create");
-	snprintf(want, sizeof(want), "%s/xmpp-tools/keys", xdg);
 	is_str(dir, want, "$XDG_DATA_HOME/xmpp-tools/keys");
 	ok(!exists(xdg), "nothing created");
 	free(dir);
@@ -289,38 +312,38 @@ test_data_dir(void)
 	is_int(xt_data_dir("keys", 1, &dir, &e), XT_OK, "with create");
 	umask(um);
 	is_str(dir, want, "the same path");
-	is_int(mode_of(at("%s/xmpp-tools", "xdg")), 0700, "xmpp-tools 0700");
-	is_int(mode_of(dir), 0700, "keys 0700");
+	is_int(mode_of(top), 0700, "xmpp-tools 0700");
+	is_int(mode_of(want), 0700, "keys 0700");
 	is_int(mode_of(xdg), 0700, "a missing $XDG_DATA_HOME made 0700");
 	free(dir);
 	is_int(xt_data_dir(NULL, 0, &dir, &e), XT_OK, "the top");
-	snprintf(want, sizeof(want), "%s/xmpp-tools", xdg);
-	is_str(dir, want, "$XDG_DATA_HOME/xmpp-tools");
+	is_str(dir, top, "$XDG_DATA_HOME/xmpp-tools");
 	free(dir);
 
-	chmod(want, 0777);
+	chmod(top, 0777);
+	dir = NULL;
 	is_int(xt_data_dir("keys", 1, &dir, &e), XT_EPERM,
 	    "a 0777 xmpp-tools refused");
-	ok(strstr(e.msg, want) != NULL && strstr(e.msg, "writable by others"),
+	ok(strstr(e.msg, top) != NULL && strstr(e.msg, "writable by others"),
 	    "says so (%s)", e.msg);
 	ok(dir == NULL, "no path");
 	is_int(xt_data_dir(NULL, 0, &dir, &e), XT_EPERM, "also for the top");
-	chmod(want, 0770);
+	chmod(top, 0770);
 	is_int(xt_data_dir("keys", 0, &dir, &e), XT_EPERM,
 	    "group-writable refused");
-	chmod(want, 0755);
+	chmod(top, 0755);
 	is_int(xt_data_dir("keys", 0, &dir, &e), XT_OK, "0755 is fine");
 	free(dir);
-	chmod(at("%s/xmpp-tools/keys", "xdg"), 0757);
+	chmod(want, 0757);
 	is_int(xt_data_dir("keys", 0, &dir, &e), XT_EPERM,
 	    "a world-writable sub refused");
-	chmod(at("%s/xmpp-tools/keys", "xdg"), 0700);
+	chmod(want, 0700);
 
 	setenv("XDG_DATA_HOME", "relative/dir", 1);
 	is_int(xt_data_dir("keyring", 1, &dir, &e), XT_OK,
 	    "relative $XDG_DATA_HOME");
 	snprintf(want, sizeof(want), "%s/.local/share/xmpp-tools/keyring",
-	    at("%s", "home"));
+	    home);
 	is_str(dir, want, "ignored for $HOME/.local/share");
 	is_int(mode_of(dir), 0700, "made 0700");
 	ok(!exists("relative"), "nothing made under the relative one");
@@ -337,8 +360,9 @@ static void
 test_passphrase_file(void)
 {
 	struct xt_error e = { 0, "" };
-	const char *p = at("%s", "pp");
-	char *pw = NULL;
+	char p[512], *pw = NULL;
+
+	snprintf(p, sizeof(p), "%s/pp", tmp);
 
 	put(p, "s3cret pass\nsecond line\n", 0600);
 	is_int(xt_passphrase_read(p, NULL, 0, &pw, &e), XT_OK, "from a file");
@@ -365,8 +389,9 @@ test_passphrase_file(void)
 	put(p, "", 0600);
 	is_int(xt_passphrase_read(p, NULL, 0, &pw, &e), XT_EINVAL,
 	    "empty file refused");
-	is_int(xt_passphrase_read(at("%s", "nope"), NULL, 0, &pw, &e),
-	    XT_EINVAL, "missing file");
+	strcat(p, ".none");
+	is_int(xt_passphrase_read(p, NULL, 0, &pw, &e), XT_EINVAL,
+	    "missing file");
 }
 
 /* Read from fd until want shows up (or 10 s pass); 1 if it did. */
@@ -414,6 +439,7 @@ on_tty(int confirm, const char *l1, const char *l2, char *got, size_t glen,
 	struct xt_error e = { 0, "" };
 	char *pw, res[600];
 	int p[2], master, status, rc;
+	size_t len;
 	ssize_t n;
 	pid_t pid;
 
@@ -443,11 +469,15 @@ on_tty(int confirm, const char *l1, const char *l2, char *got, size_t glen,
 	}
 	n = read(p[0], res, sizeof(res) - 1);
 	res[n < 0 ? 0 : n] = '\0';
-	/* What the terminal shows after the answers. */
-	expect(master, "\n\n", echo, elen);
 	close(p[0]);
-	close(master);
 	waitpid(pid, &status, 0);
+	/* All the terminal showed: the rest, until EIO once the child is gone. */
+	len = strlen(echo);
+	while (len + 1 < elen && (n = read(master, echo + len,
+	    elen - len - 1)) > 0)
+		len += n;
+	echo[len] = '\0';
+	close(master);
 	if (sscanf(res, "%d", &rc) != 1)
 		return 99;
 	if (strchr(res, '\n') != NULL) {
@@ -472,7 +502,7 @@ test_passphrase_tty(void)
 	    sizeof(echo), msg), XT_OK, "typed on the terminal");
 	is_str(got, "tty secret", "what was typed");
 	ok(strstr(echo, "pp: ") != NULL, "the prompt shown");
-	ok(strstr(echo, "tty secret") == NULL, "no echo (%s)", echo);
+	ok(strstr(echo, "tty secret") == NULL, "no echo");
 
 	is_int(on_tty(1, "twice", "twice", got, sizeof(got), echo,
 	    sizeof(echo), msg), XT_OK, "typed twice");

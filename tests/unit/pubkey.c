@@ -9,6 +9,7 @@
  */
 #include <sys/stat.h>
 
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -69,7 +70,7 @@ static const char xep_attest_code[] =
 
 static char tmpdir[] = "/tmp/xt-pubkey-XXXXXX";
 
-static void
+static void __attribute__((noreturn))
 die(const char *what)
 {
 	printf("Bail out! %s\n", what);
@@ -220,15 +221,22 @@ pk_check(const char *xml, struct xt_error *e)
 }
 
 /* Is the code as expected and does the message name what it should? */
-static void
+static void __attribute__((format(printf, 5, 6)))
 is_err(int rc, const struct xt_error *e, int code, const char *word,
-    const char *what)
+    const char *fmt, ...)
 {
 	int good = rc == code && (word == NULL || strstr(e->msg, word));
+	char what[256];
+	va_list ap;
 
+	va_start(ap, fmt);
+	vsnprintf(what, sizeof(what), fmt, ap);
+	va_end(ap);
 	if (!ok(good, "%s", what))
 		printf("#   got %d '%s', want %d naming '%s'\n", rc,
 		    rc != XT_OK ? e->msg : "", code, word ? word : "");
+	else if (getenv("TEST_VERBOSE") != NULL)
+		printf("#   %s\n", e->msg);
 }
 
 /* tests/data/NAME.key through a 0600 copy (git keeps no modes). */
@@ -278,6 +286,12 @@ zeroed(const void *p, size_t n)
 		if (b[i] != 0)
 			return 0;
 	return 1;
+}
+
+static int
+starts(const char *s, const char *prefix)
+{
+	return strncmp(s, prefix, strlen(prefix)) == 0;
 }
 
 static int
@@ -413,7 +427,7 @@ test_xep_revocation_attest(void)
 	struct xt_error e = { 0, "" };
 	struct xt_revocation r;
 	struct xt_attest a;
-	char *xml, *x;
+	char *xml, *x, *y;
 	int rc;
 
 	xml = slurp("tests/data/xep0189-revocation.xml");
@@ -436,8 +450,11 @@ test_xep_revocation_attest(void)
 	xt_revocation_clear(&r);
 	free(x);
 	/* The prose's name for the element. */
-	x = subst(subst(xml, "=PGFT\n", ""), "<revocation ", "<revoke ");
-	x = subst(x, "</revocation>", "</revoke>");
+	x = subst(xml, "=PGFT\n", "");
+	y = subst(x, "<revocation ", "<revoke ");
+	free(x);
+	x = subst(y, "</revocation>", "</revoke>");
+	free(y);
 	is_int(rev_parse(x, &r, &e), XT_OK, "<revoke/> is accepted too");
 	xt_revocation_clear(&r);
 	free(x);
@@ -467,40 +484,37 @@ struct keys {
 	char		*apkxml;	/* alice's pubkey serialized */
 };
 
-/* The current print computed by the shell, as an independent check. */
+/* The first line a shell command prints, without its newline. */
+static void
+sh_line(const char *cmd, char *buf, size_t len)
+{
+	FILE *f;
+
+	buf[0] = '\0';
+	if ((f = popen(cmd, "r")) != NULL) {
+		if (fgets(buf, (int)len, f) == NULL)
+			buf[0] = '\0';
+		pclose(f);
+	}
+	buf[strcspn(buf, "\n")] = '\0';
+}
+
+/* Both print rules computed by openssl and the shell, independently. */
 static void
 openssl_print(const struct xt_pubkey *pk)
 {
-	char cmd[1024], got[128] = "";
-	FILE *f;
+	char got[128], leg[65];
 
-	snprintf(cmd, sizeof(cmd), "k=$(openssl pkey -in tests/data/alice.key "
-	    "-pubout | sed '1d;$d' | tr -d '\\n') && printf '%%s' "
+	sh_line("k=$(openssl pkey -in tests/data/alice.key -pubout | "
+	    "sed '1d;$d' | tr -d '\\n') && printf '%s' "
 	    "'2026-01-01T00:00:00Z2027-01-01T00:00:00Zalice@example.org'\"$k\""
-	    " | openssl dgst -sha256 -r | cut -c1-64");
-	if ((f = popen(cmd, "r")) != NULL) {
-		if (fgets(got, sizeof(got), f) == NULL)
-			got[0] = '\0';
-		pclose(f);
-	}
-	got[strcspn(got, "\n")] = '\0';
-	is_str(pk->print, got, "openssl and sha256 of begin.end.jid.key agree "
-	    "with the print");
-	snprintf(cmd, sizeof(cmd), "openssl pkey -in tests/data/alice.key "
-	    "-pubout | sed '1d;$d' | openssl dgst -sha256 -r | cut -c1-64");
-	got[0] = '\0';
-	if ((f = popen(cmd, "r")) != NULL) {
-		if (fgets(got, sizeof(got), f) == NULL)
-			got[0] = '\0';
-		pclose(f);
-	}
-	got[strcspn(got, "\n")] = '\0';
-	{
-		char leg[65];
-
-		xt_pubkey_print(pk, XT_PRINT_LEGACY, leg);
-		is_str(leg, got, "legacy rule = sha256 of the PEM body");
-	}
+	    " | openssl dgst -sha256 -r | cut -c1-64", got, sizeof(got));
+	is_str(pk->print, got,
+	    "openssl: sha256 of begin.end.jid.key is the print");
+	sh_line("openssl pkey -in tests/data/alice.key -pubout | sed '1d;$d' | "
+	    "openssl dgst -sha256 -r | cut -c1-64", got, sizeof(got));
+	xt_pubkey_print(pk, XT_PRINT_LEGACY, leg);
+	is_str(leg, got, "openssl: legacy rule is sha256 of the PEM body");
 }
 
 static void
@@ -527,16 +541,18 @@ test_pubkey_made(struct keys *k)
 	is_int(k->apk.bits, 2048, "bits from the SPKI");
 	if (have_openssl())
 		openssl_print(&k->apk);
-	else
+	else {
 		ok(1, "# SKIP no openssl");
+		ok(1, "# SKIP no openssl");
+	}
 
 	n = xt_pubkey_node(&k->apk);
 	ok(n != NULL, "pubkey node");
 	k->apkxml = ser(n);
 	xt_node_free(n);
-	ok(strncmp(k->apkxml, "<pubkey xmlns='urn:xmpp:pubkey:1'><begin>"
+	ok(starts(k->apkxml, "<pubkey xmlns='urn:xmpp:pubkey:1'><begin>"
 	    "2026-01-01T00:00:00Z</begin><end>2027-01-01T00:00:00Z</end>"
-	    "<jid>alice@example.org</jid><key>\nMIIB", 141) == 0,
+	    "<jid>alice@example.org</jid><key>\nMIIB"),
 	    "serialized in the order begin end jid key");
 	x = strstr(k->apkxml, "<key>\n");
 	y = x ? strchr(x + 6, '\n') : NULL;
@@ -714,8 +730,8 @@ test_revocation(struct keys *k)
 	is_str(x, xml, "element byte-identical");
 	free(x);
 	xt_revocation_clear(&r2);
-	ok(strncmp(xml, "<revocation xmlns='urn:xmpp:revoke:1'><key>\nMIIB",
-	    48) == 0, "root <revocation/>, key first");
+	ok(starts(xml, "<revocation xmlns='urn:xmpp:revoke:1'><key>\nMIIB"),
+	    "root <revocation/>, key first");
 	ok(strstr(xml, "</revocationtime><signature>\n") != NULL,
 	    "signature last, after a line break");
 
@@ -886,8 +902,8 @@ test_attest(struct keys *k)
 	is_str(a.time, "2026-03-15T09:30:00Z", "signtime");
 	is_int(xt_attest_verify(&a, &k->apk, &k->cpk, &e), XT_OK, "verifies");
 	xml = att_xml(&a);
-	ok(strncmp(xml, "<attest xmlns='urn:xmpp:attest:1'><keyprint>", 44)
-	    == 0 && strstr(xml, "</keyprint><signature>\n") != NULL &&
+	ok(starts(xml, "<attest xmlns='urn:xmpp:attest:1'><keyprint>") &&
+	    strstr(xml, "</keyprint><signature>\n") != NULL &&
 	    strstr(xml, "\n</signature><signerjid>carol@example.org"
 	    "</signerjid><signerprint>") != NULL &&
 	    strstr(xml, "</signerprint><signtime>2026-03-15T09:30:00Z"
@@ -1034,7 +1050,6 @@ test_bad_pubkey(struct keys *k)
 		    "<jid/> holds an element", "element inside jid" },
 		{ "<jid>alice@example.org</jid>", "<jid>  </jid>",
 		    "<jid/> is empty", "empty jid" },
-		{ "<print>", "<print>\n<!-- -->", "", "(not XML: skipped)" },
 	};
 	struct xt_error e = { 0, "" };
 	struct xt_pubkey pk;
@@ -1045,14 +1060,14 @@ test_bad_pubkey(struct keys *k)
 		snprintf(word, sizeof(word), "<pubkey/> has no <%s/>",
 		    child[i]);
 		x = drop(k->apkxml, child[i]);
-		is_err(pk_parse(x, &pk, &e), &e, XT_EINVAL, word, word);
+		is_err(pk_parse(x, &pk, &e), &e, XT_EINVAL, word, "%s", word);
 		ok(zeroed(&pk, sizeof(pk)), "and the struct is left cleared");
 		free(x);
 	}
-	for (i = 0; i < sizeof(v) / sizeof(v[0]) - 1; i++) {
+	for (i = 0; i < sizeof(v) / sizeof(v[0]); i++) {
 		x = subst(k->apkxml, v[i].from, v[i].to);
 		is_err(pk_parse(x, &pk, &e), &e, XT_EINVAL, v[i].word,
-		    v[i].what);
+		    "%s", v[i].what);
 		if (!zeroed(&pk, sizeof(pk)))
 			ok(0, "%s: struct not cleared", v[i].what);
 		free(x);
@@ -1086,16 +1101,6 @@ test_bad_pubkey(struct keys *k)
 	free(y);
 	free(x);
 	big = run('0', 130);
-	x = subst(k->apkxml, "<print>", "<print>");
-	y = subst(x, "</print>", big);
-	free(x);
-	x = subst(y, big, "</print>");
-	free(x);
-	x = subst(k->apkxml, "</print>", "</print><x/>");
-	free(x);
-	x = text_of(k->apkxml, "print");
-	free(x);
-	free(y);
 	x = malloc(200);
 	snprintf(x, 200, "<print>%s", big);
 	y = subst(k->apkxml, "<print>", x);
@@ -1133,7 +1138,7 @@ test_bad_revocation_attest(struct keys *k)
 	struct xt_error e = { 0, "" };
 	struct xt_revocation r;
 	struct xt_attest a;
-	char *rx, *ax, *x, *y, open[64], word[64], *t;
+	char *rx, *ax, *x, *y, word[64], *t;
 	size_t i;
 
 	if (xt_revocation_make(&r, &k->apk, &k->apk, k->alice, T_REV, NULL) !=
@@ -1145,7 +1150,6 @@ test_bad_revocation_attest(struct keys *k)
 	xt_revocation_clear(&r);
 	xt_attest_clear(&a);
 	for (i = 0; i < 5; i++) {
-		snprintf(open, sizeof(open), "<%s>", rchild[i]);
 		snprintf(word, sizeof(word), "has no <%s/>", rchild[i]);
 		t = text_of(rx, rchild[i]);
 		x = malloc(strlen(t) + 64);
@@ -1199,21 +1203,14 @@ test_bad_revocation_attest(struct keys *k)
 		    "attestation without <%s/>", achild[i]);
 		free(y);
 		snprintf(word, sizeof(word), "has two <%s/>", achild[i]);
-		y = subst(ax, "<keyprint>", x);
+		y = subst(ax, "</attest>", x);
 		free(x);
-		x = subst(y, "</keyprint>", "</keyprint>");
-		free(y);
-		y = malloc(strlen(x) + strlen(ax) + 1);
-		free(y);
-		/* The copy goes first; the original stays. */
-		y = malloc(strlen(ax) + strlen(t) + 64);
-		sprintf(y, "<attest xmlns='urn:xmpp:attest:1'><%s>%s</%s>%s",
-		    achild[i], t, achild[i],
-		    ax + strlen("<attest xmlns='urn:xmpp:attest:1'>"));
-		is_err(att_parse(y, &a, &e), &e, XT_EINVAL, word,
+		x = malloc(strlen(y) + 20);
+		sprintf(x, "%s</attest>", y);
+		is_err(att_parse(x, &a, &e), &e, XT_EINVAL, word,
 		    "attestation with two <%s/>", achild[i]);
-		free(y);
 		free(x);
+		free(y);
 		free(t);
 	}
 	x = subst(ax, "urn:xmpp:attest:1", "urn:xmpp:attest:2");
