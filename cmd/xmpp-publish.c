@@ -54,6 +54,7 @@ struct pub {
 	char		*id;
 	struct xt_pubkey pk;		/* for a <pubkey/> */
 	struct xt_attest a;		/* for an <attest/> */
+	int		 online;	/* a revocation to check once online */
 };
 
 /* The three nodes, compared by address below. */
@@ -180,12 +181,14 @@ check_input(void)
 		memset(&r, 0, sizeof(r));
 		if ((rc = xt_revocation_parse(p->el, &r, &e)) < 0)
 			die(rc, e.msg);
-		rc = strcasecmp(r.keyprint, r.revocationprint) == 0 ?
-		    xt_revocation_verify(&r, NULL, &e) :
-		    input_key(r.revocationprint) != NULL ?
-		    xt_revocation_verify(&r, input_key(r.revocationprint), &e) :
-		    xt_error_set(&e, XT_EBADSIG, "signed by a key that is "
-		    "neither the revoked one nor in the input");
+		/* Signed by another key not given here: checked online. */
+		if (strcasecmp(r.keyprint, r.revocationprint) == 0)
+			rc = xt_revocation_verify(&r, NULL, &e);
+		else if (input_key(r.revocationprint) != NULL)
+			rc = xt_revocation_verify(&r,
+			    input_key(r.revocationprint), &e);
+		else
+			rc = XT_OK, p->online = 1;
 		if (rc < 0)
 			die(rc, e.msg);
 		p->id = xstrdup(r.keyprint);
@@ -225,6 +228,40 @@ fetch_key(const char *jid, const char *print, struct xt_pubkey *pk)
 	}
 	xt_pep_items_free(items, n);
 	return found;
+}
+
+/*
+ * A revocation signed by another key of ours, not in the input: that key
+ * must be published on our node.
+ */
+static void
+check_revocations(void)
+{
+	struct xt_error e = { 0, "" };
+	struct xt_revocation r;
+	struct xt_pubkey signer;
+	size_t i;
+	int rc;
+
+	for (i = 0; i < npubs; i++) {
+		if (!pubs[i].online)
+			continue;
+		memset(&r, 0, sizeof(r));
+		memset(&signer, 0, sizeof(signer));
+		if ((rc = xt_revocation_parse(pubs[i].el, &r, &e)) < 0)
+			die(rc, e.msg);
+		if (!fetch_key(NULL, r.revocationprint, &signer))
+			die(XT_EBADSIG, "a revocation signed by a key that is "
+			    "neither the revoked one, nor in the input, nor "
+			    "published");
+		if ((rc = xt_revocation_verify(&r, &signer, &e)) < 0)
+			die(rc, e.msg);
+		if (verbose)
+			warnx("revocation signed by key %.16s checked",
+			    signer.keyid);
+		xt_revocation_clear(&r);
+		xt_pubkey_clear(&signer);
+	}
 }
 
 /*
@@ -635,6 +672,7 @@ main(int argc, char *argv[])
 		}
 		if (npubs > 0) {
 			check_pep();
+			check_revocations();
 			check_attestations();
 			publish_all(access ? access : "open");
 		}

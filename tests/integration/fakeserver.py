@@ -36,7 +36,18 @@ only after the client's own header has been read):
                      forgedbind (a bind result from a third party first),
                      restricted (a comment after the first message),
                      forgedbounce (an error message from a third party),
-                     bounce (the same from the recipient: the control)
+                     bounce (the same from the recipient: the control),
+                     and the PEP kinds below
+  login:pep          after binding, answer pubsub <items/> queries: the one
+                     for urn:xmpp:pubkey:1 with an item 'current' holding the
+                     --pubkey file, from the JID asked; other nodes with an
+                     empty <items/>; pings with a result
+  login:pep-wrongfrom  the urn:xmpp:pubkey:1 query answered (right id) only
+                     from wrong origins: mallory@xt.test, the server domain,
+                     xt.test.evil's bob, no 'from' at all (= our own
+                     account), each with the --spoof-pubkey file (default:
+                     --pubkey); never from the JID asked
+  login:pep-wrongfirst  the same wrong answers first, then the right one
   badxml:KIND        hostile XML right after the stream header, then
                      features offering STARTTLS (answered with <failure/>);
                      KIND: comment pi doctype entity badutf8 deep huge
@@ -110,11 +121,40 @@ def hostile(kind):
 
 
 LOGIN_KINDS = ("binderror", "bindforeign", "forgedbind", "restricted",
-               "forgedbounce", "bounce")
+               "forgedbounce", "bounce", "pep", "pep-wrongfrom",
+               "pep-wrongfirst")
 RE_IQ_ID = re.compile(rb"<iq[^>]*\bid=['\"]([^'\"]+)['\"]")
 RE_PING = re.compile(rb"<iq[^>]*\bid=['\"]([^'\"]+)['\"][^>]*>\s*<ping")
 FEAT_BIND = (b"<stream:features><bind xmlns='urn:ietf:params:xml:ns:xmpp-bind'/>"
              b"</stream:features>")
+# An IQ, self-closing or not, with its attributes and its content.
+RE_IQ = re.compile(rb"<iq\b([^>]*?)(?:/>|>(.*?)</iq\s*>)", re.S)
+RE_ATTR = re.compile(rb"\b([\w:-]+)\s*=\s*(?:'([^']*)'|\"([^\"]*)\")")
+RE_NODE = re.compile(rb"<items\b[^>]*\bnode\s*=\s*['\"]([^'\"]*)['\"]")
+NS_PUBSUB = b"http://jabber.org/protocol/pubsub"
+NODE_PUBKEY = b"urn:xmpp:pubkey:1"
+# Where wrong answers to a query for bob@xt.test's key come from (b"" = no
+# 'from' at all, which means the client's own account).
+WRONG_FROMS = (b"mallory@xt.test", b"xt.test", b"bob@xt.test.evil", b"")
+
+
+def attrs(text):
+    """The attributes in the text of a start tag, as a dict of bytes."""
+    return {m.group(1): m.group(2) if m.group(2) is not None else m.group(3)
+            for m in RE_ATTR.finditer(text)}
+
+
+def items_result(iq_id, frm, node, payload=None):
+    """A pubsub items result for node, with one item 'current' holding
+    payload (or none)."""
+    out = b"<iq type='result' id='" + iq_id + b"'"
+    if frm:
+        out += b" from='" + frm + b"'"
+    out += (b"><pubsub xmlns='" + NS_PUBSUB + b"'><items node='" + node +
+            b"'>")
+    if payload is not None:
+        out += b"<item id='current'>" + payload + b"</item>"
+    return out + b"</items></pubsub></iq>"
 
 
 def bind_result(iq_id, jid, attrs=b""):
@@ -361,6 +401,9 @@ class Conn:
                                   b" from='mallory@xt.test/evil'"))
         self.send(bind_result(iq_id, b"alice@xt.test/fake"))
         self.event("bound")
+        if kind.startswith("pep"):
+            self.pep(kind)
+            return
         if kind == "restricted":
             self.wait_for(re.compile(rb"<message"))
             self.close_stream(b"<!-- restricted -->")
@@ -373,6 +416,46 @@ class Conn:
                       b"params:xml:ns:xmpp-stanzas'/></error></message>")
         self.close_stream(b"<iq type='result' id='" + m.group(1) +
                           b"' from='xt.test'/>")
+
+    def pep(self, kind):
+        """Answer pubsub item queries the way kind says (login:pep*)."""
+        def payload(name):
+            if not name:
+                return None
+            with open(name, "rb") as f:
+                return f.read().strip()
+        real = payload(self.server.args.pubkey)
+        spoof = payload(self.server.args.spoof_pubkey) or real
+        while True:
+            i, m = self.wait_for(RE_IQ, RE_END)
+            if i == 1:
+                self.close_stream()
+                return
+            a = attrs(m.group(1))
+            body = m.group(2) or b""
+            iq_id = a.get(b"id", b"")
+            to = a.get(b"to", b"")
+            node = RE_NODE.search(body)
+            if a.get(b"type") != b"get":
+                continue
+            if node is None:
+                # a ping or anything else: an empty result from the server
+                self.send(b"<iq type='result' id='" + iq_id +
+                          b"' from='xt.test'/>")
+                continue
+            node = node.group(1)
+            self.event("items %s %s" % (to.decode("utf-8", "replace"),
+                                        node.decode("utf-8", "replace")))
+            if node != NODE_PUBKEY:
+                self.send(items_result(iq_id, to, node))
+                continue
+            if kind in ("pep-wrongfrom", "pep-wrongfirst"):
+                for frm in WRONG_FROMS:
+                    self.send(items_result(iq_id, frm, node, spoof))
+                self.event("sent wrong answers")
+                if kind == "pep-wrongfrom":
+                    continue
+            self.send(items_result(iq_id, to, node, real))
 
     def starttls(self, answer, header=HEADER):
         """Offer STARTTLS; on <starttls/> send answer and return True.  An
@@ -439,6 +522,9 @@ def main():
     p.add_argument("--ready")
     p.add_argument("--timeout", type=float, default=300,
                    help="seconds a connection may stay idle")
+    p.add_argument("--pubkey", help="login:pep*: the <pubkey/> served")
+    p.add_argument("--spoof-pubkey",
+                   help="login:pep-wrong*: the <pubkey/> in wrong answers")
     args = p.parse_args()
     warnings.simplefilter("ignore", DeprecationWarning)
     try:

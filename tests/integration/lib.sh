@@ -33,6 +33,7 @@
 #   XT_PROSODY_DEBUG=1  Prosody logs at debug level
 #   XT_PROSODY_TLS=1.2  Prosody speaks TLS 1.2 only (then it offers -PLUS)
 #   XT_PROSODY_PASSWORD_HASH=SHA-256  SCRAM-SHA-256 instead of SCRAM-SHA-1
+#   XT_PROSODY_NO_PEP=1 Prosody runs without mod_pep (no PEP service at all)
 #   XT_PYTHON           interpreter for fakeserver.py (default: python3)
 #   XT_PROSODY          prosody executable (default: prosody)
 #   XT_PROSODYCTL       prosodyctl executable (default: prosodyctl)
@@ -611,7 +612,7 @@ prosody_start() {
 # Write the configuration for new ports, start Prosody and wait until it
 # answers (15 s at most): 0 when it does, 2 when a port was in use, else 1.
 _xt_prosody_launch() {
-	local d=$XT_PROSODY_DIR level=info crt key deadline
+	local d=$XT_PROSODY_DIR level=info crt key deadline pep='"pep";'
 	XT_PORT=$(free_port) && XT_TLS_PORT=$(free_port) || return 1
 	export XT_PORT XT_TLS_PORT
 	[ -z "${XT_PROSODY_DEBUG:-}" ] || [ "${XT_PROSODY_DEBUG}" = 0 ] || level=debug
@@ -619,6 +620,8 @@ _xt_prosody_launch() {
 	key=$(_xt_lua "$d/certs/xt.test.key")
 	# XT_PROSODY_TLS=1.2: TLS 1.2 only, where Prosody 0.12 offers -PLUS.
 	[ "${XT_PROSODY_TLS:-}" = 1.2 ] && key="$key, protocol = \"tlsv1_2\""
+	# XT_PROSODY_NO_PEP=1: a server without PEP (mod_pep is not loaded).
+	[ -z "${XT_PROSODY_NO_PEP:-}" ] || [ "$XT_PROSODY_NO_PEP" = 0 ] || pep=
 	rm -f "$d/prosody.log" "$d/prosody.out"
 	cat >"$XT_PROSODY_CFG" <<EOF
 -- Written by tests/integration/lib.sh; /etc/prosody is not used.
@@ -646,7 +649,7 @@ http_ports = { }
 https_ports = { }
 
 modules_enabled = {
-	"roster"; "saslauth"; "tls"; "disco"; "ping"; "pep";
+	"roster"; "saslauth"; "tls"; "disco"; "ping"; ${pep}
 	"offline"; "presence"; "message"; "iq"; "carbons";
 }
 modules_disabled = { }
