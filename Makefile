@@ -93,6 +93,7 @@ lint:
 bench: all
 	@XT_BENCH=1 sh tests/deps.sh
 	@bash bench/send.sh
+	@bash bench/keys.sh
 
 install: all
 	mkdir -p $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 \

@@ -201,8 +201,8 @@ jid_text(const char *what, const char *s, struct xt_error *e)
 	if ((rc = xt_jid_parse(s, &j, &je)) != XT_OK) {
 		if (rc == XT_ENOMEM)
 			return xt_error_set(e, rc, "out of memory");
-		return xt_error_set(e, XT_EINVAL, "<%s/> is not a valid jid: %s",
-		    what, je.msg);
+		return xt_error_set(e, XT_EINVAL,
+		    "<%s/> is not a valid jid: %s", what, je.msg);
 	}
 	xt_jid_free(&j);
 	return XT_OK;
@@ -374,12 +374,14 @@ time_make(int64_t t, char **out, struct xt_error *e)
 static int
 print_ok(const struct xt_pubkey *pk, const char *whose, struct xt_error *e)
 {
-	struct xt_pubkey tmp = *pk;
+	struct xt_pubkey tmp;
 	int rc;
 
-	if (pk->print == NULL || pk->key == NULL)
+	if (pk == NULL || pk->print == NULL || pk->key == NULL ||
+	    pk->spki == NULL)
 		return xt_error_set(e, XT_EINVAL, "%s <pubkey/> is incomplete",
 		    whose);
+	tmp = *pk;
 	rc = xt_pubkey_verify(&tmp, NULL);
 	if (rc == XT_EBADSIG)
 		return xt_error_set(e, rc,

@@ -28,7 +28,8 @@ static const char xep_pubkey[] =
 	"Pjm48gIlHbZrxuWNrXnKT6uwXnr6PJ6O3YspferJG1oA3kmOwm41yWDkalbKgkNZ\n"
 	"WeS+ahB/i9LIG+41CdekPpI0Kr0Ll9X7+zaPV6xzjlG8dYy7ZGm4eTL9STuWlPdL\n"
 	"+wIDAQAB\n</key>"
-	"<print>13475c8e27399908b4447d7c52ab30822872832eba3a654f0d80e07fb4157673"
+	"<print>"
+	"13475c8e27399908b4447d7c52ab30822872832eba3a654f0d80e07fb4157673"
 	"</print></pubkey>";
 
 static struct xt_pubkey pub;

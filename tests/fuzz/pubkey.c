@@ -63,7 +63,8 @@ check(const struct xt_node *n)
 	int rc, rc2;
 
 	if ((rc = xt_pubkey_parse(n, &pk, &e)) != XT_OK) {
-		if (e.code != rc || e.msg[0] == '\0' || !zeroed(&pk, sizeof(pk)))
+		if (e.code != rc || e.msg[0] == '\0' ||
+		    !zeroed(&pk, sizeof(pk)))
 			abort();
 		return;
 	}

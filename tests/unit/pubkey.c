@@ -24,8 +24,10 @@
 #define T_ATT	1773567000	/* 2026-03-15T09:30:00Z */
 #define T_2028	1830297600	/* 2028-01-01T00:00:00Z */
 
-#define XEP_PRINT "13475c8e27399908b4447d7c52ab30822872832eba3a654f0d80e07fb4157673"
-#define XEP_SIGNERPRINT "becb78566783166f4a1a7c64e28dae288fe1a0f2825f6b593b336ce186c6b056"
+#define XEP_PRINT \
+	"13475c8e27399908b4447d7c52ab30822872832eba3a654f0d80e07fb4157673"
+#define XEP_SIGNERPRINT \
+	"becb78566783166f4a1a7c64e28dae288fe1a0f2825f6b593b336ce186c6b056"
 
 /* The key of XEP-0189 example 1, lines as printed there. */
 #define XEP_KEY \
@@ -38,7 +40,8 @@
 	"+wIDAQAB\n"
 
 /* SHA-256 of the DER the XEP's key decodes to (sha256sum). */
-#define XEP_KEYID "8512f50bb0506885c3c7609c8dd5daa388c88e1e56096eddee7601429409eafe"
+#define XEP_KEYID \
+	"8512f50bb0506885c3c7609c8dd5daa388c88e1e56096eddee7601429409eafe"
 
 /* XEP-0189 section 4's string to be signed, its <code> block verbatim. */
 static const char xep_revocation_code[] =
@@ -1038,7 +1041,8 @@ test_bad_pubkey(struct keys *k)
 		    "key with a stray =" },
 		{ "</key>", "=</key>", "<key/> is not base64",
 		    "key with bad padding" },
-		{ "2026-01-01T00:00:00Z</begin>", "2026-13-01T00:00:00Z</begin>",
+		{ "2026-01-01T00:00:00Z</begin>",
+		    "2026-13-01T00:00:00Z</begin>",
 		    "<begin/>", "bad month in begin" },
 		{ "2027-01-01T00:00:00Z</end>", "2027-01-01 00:00:00</end>",
 		    "<end/>", "end not XEP-0082" },
