@@ -424,7 +424,11 @@ spki_dup(const unsigned char *der, size_t len, unsigned char **out)
 	return XT_OK;
 }
 
-/* Append <name>text</name> to parent; XT_EINVAL if text is NULL. */
+/*
+ * Append <name>text</name> to parent on a line of its own, as the XEP
+ * writes its examples (the whitespace between children means nothing);
+ * XT_EINVAL if text is NULL.
+ */
 static int
 add_child(struct xt_node *parent, const char *name, const char *text)
 {
@@ -432,7 +436,8 @@ add_child(struct xt_node *parent, const char *name, const char *text)
 
 	if (text == NULL)
 		return XT_EINVAL;
-	if ((c = xt_node_add_elem(parent, name, NULL)) == NULL)
+	if (xt_node_add_text(parent, "\n", 1) != XT_OK ||
+	    (c = xt_node_add_elem(parent, name, NULL)) == NULL)
 		return XT_ENOMEM;
 	return xt_node_add_text(c, text, strlen(text));
 }
@@ -695,6 +700,8 @@ xt_pubkey_node(const struct xt_pubkey *pk)
 	if (rc == XT_OK && pk->uri != NULL)
 		rc = add_child(n, "uri", pk->uri);
 	free(w);
+	if (rc == XT_OK)
+		rc = xt_node_add_text(n, "\n", 1);
 	if (rc != XT_OK) {
 		xt_node_free(n);
 		return NULL;
@@ -882,6 +889,8 @@ xt_revocation_node(const struct xt_revocation *r)
 		rc = add_child(n, "revocationtime", r->time);
 	if (rc == XT_OK)
 		rc = add_b64(n, "signature", r->sig, r->siglen);
+	if (rc == XT_OK)
+		rc = xt_node_add_text(n, "\n", 1);
 	if (rc != XT_OK) {
 		xt_node_free(n);
 		return NULL;
@@ -1067,6 +1076,8 @@ xt_attest_node(const struct xt_attest *a)
 		rc = add_child(n, "signerprint", a->signerprint);
 	if (rc == XT_OK)
 		rc = add_child(n, "signtime", a->time);
+	if (rc == XT_OK)
+		rc = xt_node_add_text(n, "\n", 1);
 	if (rc != XT_OK) {
 		xt_node_free(n);
 		return NULL;
