@@ -95,6 +95,20 @@ die(int rc, const char *what)
 	errx(xt_exit_status(rc), "%s", msg);
 }
 
+/* Is k (verified) a copy of a key already read? */
+static int
+seen(const struct key *k)
+{
+	size_t i;
+
+	for (i = 0; i + 1 < nkeys; i++)
+		if (keys[i].v != MALFORMED && keys[i].v != FORGED &&
+		    strcmp(keys[i].pk.keyid, k->pk.keyid) == 0 &&
+		    strcasecmp(keys[i].pk.print, k->pk.print) == 0)
+			return 1;
+	return 0;
+}
+
 static void
 add_key(const struct xt_node *el, const char *where)
 {
@@ -115,6 +129,12 @@ add_key(const struct xt_node *el, const char *where)
 	}
 	if (xt_pubkey_verify(&k->pk, &e) < 0)
 		k->v = FORGED;
+	else if (seen(k)) {
+		/* The same key under "current" and under its print. */
+		xt_pubkey_clear(&k->pk);
+		nkeys--;
+		return;
+	}
 	else if (xt_jid_streq(k->pk.jid, jid, 0) != 1)
 		k->v = OTHERJID;
 	else if ((when = xt_pubkey_when(&k->pk, (int64_t)time(NULL))) != 0)
