@@ -553,14 +553,14 @@ test_pubkey_made(struct keys *k)
 	ok(n != NULL, "pubkey node");
 	k->apkxml = ser(n);
 	xt_node_free(n);
-	ok(starts(k->apkxml, "<pubkey xmlns='urn:xmpp:pubkey:1'><begin>"
-	    "2026-01-01T00:00:00Z</begin><end>2027-01-01T00:00:00Z</end>"
-	    "<jid>alice@example.org</jid><key>\nMIIB"),
+	ok(starts(k->apkxml, "<pubkey xmlns='urn:xmpp:pubkey:1'>\n<begin>"
+	    "2026-01-01T00:00:00Z</begin>\n<end>2027-01-01T00:00:00Z</end>\n"
+	    "<jid>alice@example.org</jid>\n<key>\nMIIB"),
 	    "serialized in the order begin end jid key");
 	x = strstr(k->apkxml, "<key>\n");
 	y = x ? strchr(x + 6, '\n') : NULL;
 	ok(y != NULL && y - (x + 6) == 64, "key in 64-column lines");
-	ok(strstr(k->apkxml, "\n</key><print>") != NULL,
+	ok(strstr(k->apkxml, "\n</key>\n<print>") != NULL,
 	    "the last key line ends with a line break");
 	is_int(pk_parse(k->apkxml, &back, &e), XT_OK, "serialized re-parses");
 	is_str(back.print, k->apk.print, "to the same print");
@@ -617,8 +617,8 @@ test_pubkey_made(struct keys *k)
 	is_str(pk.uri, "https://example.org/alice.pub", "uri trimmed");
 	n = xt_pubkey_node(&pk);
 	x = ser(n);
-	ok(strstr(x, "</print><uri>https://example.org/alice.pub</uri>"
-	    "</pubkey>") != NULL, "uri last");
+	ok(strstr(x, "</print>\n<uri>https://example.org/alice.pub</uri>"
+	    "\n</pubkey>") != NULL, "uri last");
 	is_int(pk_parse(x, &back, &e), XT_OK, "and re-parses");
 	is_str(back.uri, pk.uri, "with the uri");
 	xt_pubkey_clear(&back);
@@ -733,9 +733,9 @@ test_revocation(struct keys *k)
 	is_str(x, xml, "element byte-identical");
 	free(x);
 	xt_revocation_clear(&r2);
-	ok(starts(xml, "<revocation xmlns='urn:xmpp:revoke:1'><key>\nMIIB"),
+	ok(starts(xml, "<revocation xmlns='urn:xmpp:revoke:1'>\n<key>\nMIIB"),
 	    "root <revocation/>, key first");
-	ok(strstr(xml, "</revocationtime><signature>\n") != NULL,
+	ok(strstr(xml, "</revocationtime>\n<signature>\n") != NULL,
 	    "signature last, after a line break");
 
 	is_int(rev_parse(xml, &back, &e), XT_OK, "serialized re-parses");
@@ -905,12 +905,12 @@ test_attest(struct keys *k)
 	is_str(a.time, "2026-03-15T09:30:00Z", "signtime");
 	is_int(xt_attest_verify(&a, &k->apk, &k->cpk, &e), XT_OK, "verifies");
 	xml = att_xml(&a);
-	ok(starts(xml, "<attest xmlns='urn:xmpp:attest:1'><keyprint>") &&
-	    strstr(xml, "</keyprint><signature>\n") != NULL &&
-	    strstr(xml, "\n</signature><signerjid>carol@example.org"
-	    "</signerjid><signerprint>") != NULL &&
-	    strstr(xml, "</signerprint><signtime>2026-03-15T09:30:00Z"
-	    "</signtime></attest>") != NULL,
+	ok(starts(xml, "<attest xmlns='urn:xmpp:attest:1'>\n<keyprint>") &&
+	    strstr(xml, "</keyprint>\n<signature>\n") != NULL &&
+	    strstr(xml, "\n</signature>\n<signerjid>carol@example.org"
+	    "</signerjid>\n<signerprint>") != NULL &&
+	    strstr(xml, "</signerprint>\n<signtime>2026-03-15T09:30:00Z"
+	    "</signtime>\n</attest>") != NULL,
 	    "serialized in the order keyprint signature signerjid signerprint "
 	    "signtime");
 	is_int(att_check(xml, &k->apk, &k->cpk, &e), XT_OK,
