@@ -318,14 +318,17 @@ xt_pep_items_free(struct xt_node **items, size_t n)
 /*
  * An error answer to an items request. The conditions by which servers
  * say "nothing for you to see" (XEP-0060 6.5.9; Prosody answers forbidden
- * even for a missing node) are a negative result, not a failure.
+ * even for a missing node), and those of a server without PEP at all
+ * (Prosody without mod_pep: service-unavailable), are a negative result,
+ * not a failure: there is no key to be had.
  */
 static int
 items_error(const struct xt_node *res, const char *who, const char *node,
     struct xt_error *e)
 {
 	static const char *const hidden[] = { "forbidden", "not-authorized",
-	    "not-allowed", "item-not-found" };
+	    "not-allowed", "item-not-found", "service-unavailable",
+	    "feature-not-implemented" };
 	const char *cond = error_cond(res);
 	char what[256];
 	size_t i;

@@ -877,7 +877,8 @@ int		 xt_pep_retract(struct xt_session *s, const char *node,
  * owned array of *n owned <item/> elements (free each, then the array),
  * taken only from the answer whose id matches and whose from is jid.
  * A node that is absent or that we may not read (forbidden,
- * not-authorized, not-allowed, item-not-found) gives XT_ENOTFOUND; other
+ * not-authorized, not-allowed, item-not-found), or a server without PEP
+ * (service-unavailable, feature-not-implemented) gives XT_ENOTFOUND; other
  * errors XT_ESTANZA.
  */
 int		 xt_pep_items(struct xt_session *s, const char *jid,
