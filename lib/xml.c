@@ -2075,7 +2075,13 @@ xt_parser_new(enum xt_parse_mode mode, const char *ns,
 			sb_str(&sb, "'");
 			if ((p->rootns = strdup(ns)) == NULL)
 				goto fail;
-		}
+		} else
+			/*
+			 * No default namespace, said out loud: libxml2's push
+			 * parser holds back a bare "<root>" until more bytes
+			 * come, which a renewed context never gets.
+			 */
+			sb_str(&sb, " xmlns=''");
 		sb_str(&sb, ">");
 		if (sb.err)
 			goto fail;

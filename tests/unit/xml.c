@@ -1933,6 +1933,35 @@ split_case(enum xt_parse_mode mode, const struct xt_xml_limits *lim,
 	ok(same, "%s: pseudo-random splits, same stanzas", what);
 }
 
+/*
+ * Fragment mode without a default namespace (a tool reading elements from
+ * a file) goes on past the recycles too.
+ */
+static void
+test_recycle_fragment(void)
+{
+	static const char el[] = "<a xmlns='urn:x'><b>t</b></a>\n<c/>";
+	struct xt_parser *p;
+	struct xt_node *n;
+	struct xt_error e = { 0, "" };
+	int i, rc = XT_OK, got = 0, nons = 0;
+
+	p = xt_parser_new(F, NULL, NULL);
+	for (i = 0; i < 12000 && rc == XT_OK; i++) {
+		rc = xt_parser_feed(p, el, sizeof(el) - 1, &e);
+		while ((n = xt_parser_next(p)) != NULL) {
+			got++;
+			nons += strcmp(n->name, "c") == 0 && n->ns == NULL;
+			xt_node_free(n);
+		}
+	}
+	is_int(rc, XT_OK, "fragment without namespace: 24000 elements "
+	    "across two recycles");
+	is_int(got, 24000, "all of them read");
+	is_int(nons, 12000, "an element without xmlns still has no namespace");
+	xt_parser_free(p);
+}
+
 static void
 test_recycle(void)
 {
@@ -2187,6 +2216,7 @@ main(void)
 	test_wipe();
 	test_msg_utf8();
 	test_recycle();
+	test_recycle_fragment();
 	test_long_stream();
 	return done();
 }
