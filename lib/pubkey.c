@@ -389,6 +389,25 @@ print_ok(const struct xt_pubkey *pk, const char *whose, struct xt_error *e)
 	if (rc != XT_OK)
 		return xt_error_set(e, rc, "%s <pubkey/>: %s", whose,
 		    xt_strerror(rc));
+	return tmp.rule;
+}
+
+/*
+ * The key an attestation vouches for must have a print by the current
+ * rule: a legacy print covers the key alone, so an attestation of it would
+ * carry over to any JID and any dates written next to the same key.
+ */
+static int
+subject_ok(const struct xt_pubkey *pk, struct xt_error *e)
+{
+	int rc;
+
+	if ((rc = print_ok(pk, "the subject's", e)) < 0)
+		return rc;
+	if (rc != XT_PRINT_CURRENT)
+		return xt_error_set(e, XT_EBADSIG, "the attested key's print "
+		    "is by XEP-0189's older rule, which does not cover its "
+		    "jid and dates: it cannot be attested");
 	return XT_OK;
 }
 
@@ -570,9 +589,28 @@ xt_pubkey_print(const struct xt_pubkey *pk, enum xt_print_rule rule,
 }
 
 /*
+ * Are begin and end written in the one form the tools emit? The current
+ * rule hashes begin, end and jid with nothing between them; were "...Z"
+ * and "..." (or fractions) both accepted, bytes could move from <end/> to
+ * <jid/> under the same print: "...09Z" + "alice@x" and "...09" +
+ * "Zalice@x". With dates of fixed form and a self-delimiting key, the
+ * hashed string splits one way only.
+ */
+static int
+canonical_dates(const struct xt_pubkey *pk)
+{
+	char b[32], n[32];
+
+	return xt_time_format(pk->begin_t, b, sizeof(b)) == XT_OK &&
+	    xt_time_format(pk->end_t, n, sizeof(n)) == XT_OK &&
+	    strcmp(pk->begin, b) == 0 && strcmp(pk->end, n) == 0;
+}
+
+/*
  * Note that a print made by the legacy rule covers the key only: begin,
  * end and jid are then bound to it by nothing but where the element came
- * from. pk->rule says which rule matched so that a tool can tell.
+ * from. pk->rule says which rule matched so that a tool can tell. A print
+ * by the current rule counts only over dates in canonical form.
  */
 int
 xt_pubkey_verify(struct xt_pubkey *pk, struct xt_error *e)
@@ -590,7 +628,10 @@ xt_pubkey_verify(struct xt_pubkey *pk, struct xt_error *e)
 		    xt_strerror(rc));
 	mcur = xt_ct_memcmp(got, cur, 64) == 0;
 	mleg = xt_ct_memcmp(got, leg, 64) == 0;
-	if (mcur)
+	if (mcur && !canonical_dates(pk) && !mleg)
+		return xt_error_set(e, XT_EBADSIG, "print over dates not "
+		    "written as CCYY-MM-DDThh:mm:ssZ: ambiguous, refused");
+	if (mcur && canonical_dates(pk))
 		pk->rule = XT_PRINT_CURRENT;
 	else if (mleg)
 		pk->rule = XT_PRINT_LEGACY;
@@ -795,8 +836,8 @@ xt_revocation_make(struct xt_revocation *r, const struct xt_pubkey *revoked,
 	int rc;
 
 	memset(r, 0, sizeof(*r));
-	if ((rc = print_ok(revoked, "the revoked key's", e)) != XT_OK ||
-	    (rc = print_ok(signer, "the signer's", e)) != XT_OK ||
+	if ((rc = print_ok(revoked, "the revoked key's", e)) < 0 ||
+	    (rc = print_ok(signer, "the signer's", e)) < 0 ||
 	    (rc = key_is(k, signer, e)) != XT_OK ||
 	    (rc = time_make(t, &r->time, e)) != XT_OK)
 		goto out;
@@ -844,7 +885,7 @@ xt_revocation_verify(const struct xt_revocation *r,
 		der = r->spki;
 		derlen = r->spkilen;
 	} else {
-		if ((rc = print_ok(signer, "the signer's", e)) != XT_OK)
+		if ((rc = print_ok(signer, "the signer's", e)) < 0)
 			return rc;
 		if (!same_print(r->revocationprint, signer->print))
 			return xt_error_set(e, XT_EBADSIG,
@@ -993,8 +1034,8 @@ xt_attest_make(struct xt_attest *a, const struct xt_pubkey *subject,
 	int rc;
 
 	memset(a, 0, sizeof(*a));
-	if ((rc = print_ok(subject, "the subject's", e)) != XT_OK ||
-	    (rc = print_ok(signer, "the signer's", e)) != XT_OK ||
+	if ((rc = subject_ok(subject, e)) != XT_OK ||
+	    (rc = print_ok(signer, "the signer's", e)) < 0 ||
 	    (rc = key_is(k, signer, e)) != XT_OK ||
 	    (rc = time_make(t, &a->time, e)) != XT_OK)
 		goto out;
@@ -1030,8 +1071,8 @@ xt_attest_verify(const struct xt_attest *a, const struct xt_pubkey *subject,
 
 	if (a->sig == NULL || a->signerjid == NULL)
 		return xt_error_set(e, XT_EINVAL, "incomplete attestation");
-	if ((rc = print_ok(subject, "the subject's", e)) != XT_OK ||
-	    (rc = print_ok(signer, "the signer's", e)) != XT_OK)
+	if ((rc = subject_ok(subject, e)) != XT_OK ||
+	    (rc = print_ok(signer, "the signer's", e)) < 0)
 		return rc;
 	if (!same_print(a->keyprint, subject->print))
 		return xt_error_set(e, XT_EBADSIG,

@@ -122,6 +122,14 @@ unwrap(const char *s)
 	return r;
 }
 
+/* Does msg contain word? */
+static void
+like_msg(const char *msg, const char *word)
+{
+	ok(strstr(msg, word) != NULL, "the message says \"%s\" (%s)", word,
+	    msg);
+}
+
 /* The one element in xml (fragment mode), owned; NULL if it is not XML. */
 static struct xt_node *
 elem(const char *xml)
@@ -1238,6 +1246,68 @@ test_bad_revocation_attest(struct keys *k)
 	free(ax);
 }
 
+/*
+ * The current rule hashes begin, end and jid with nothing between them:
+ * moving the "Z" of <end/> to the front of <jid/> keeps the print. Only
+ * dates in canonical form count, so the shifted twin is refused; and an
+ * attestation never vouches for a key whose print is by the legacy rule,
+ * which covers neither jid nor dates.
+ */
+static void
+test_ambiguity(struct keys *k)
+{
+	struct xt_error e = { 0, "" };
+	struct xt_pubkey pk, leg;
+	struct xt_attest a;
+	struct xt_node *n;
+	char xml[4096], lp[65], *data;
+	size_t len;
+
+	snprintf(xml, sizeof(xml), "<pubkey xmlns='urn:xmpp:pubkey:1'>"
+	    "<begin>%s</begin><end>2027-01-01T00:00:00</end>"
+	    "<jid>Zalice@example.org</jid><key>%s</key><print>%s</print>"
+	    "</pubkey>", k->apk.begin, k->apk.key, k->apk.print);
+	n = elem(xml);
+	is_int(xt_pubkey_parse(n, &pk, &e), XT_OK, "shifted twin parses");
+	is_int(xt_pubkey_verify(&pk, &e), XT_EBADSIG,
+	    "\"Z\" moved from <end/> to <jid/> under the same print: refused");
+	like_msg(e.msg, "ambiguous");
+	xt_pubkey_clear(&pk);
+	xt_node_free(n);
+
+	is_int(xt_pubkey_print(&k->apk, XT_PRINT_LEGACY, lp), XT_OK,
+	    "legacy print of alice's key");
+	snprintf(xml, sizeof(xml), "<pubkey xmlns='urn:xmpp:pubkey:1'>"
+	    "<begin>%s</begin><end>%s</end><jid>mallory@example.org</jid>"
+	    "<key>%s</key><print>%s</print></pubkey>", k->apk.begin,
+	    k->apk.end, k->apk.key, lp);
+	n = elem(xml);
+	is_int(xt_pubkey_parse(n, &leg, &e), XT_OK, "legacy-print key parses");
+	is_int(xt_pubkey_verify(&leg, &e), XT_OK, "and verifies");
+	is_int(leg.rule, XT_PRINT_LEGACY, "by the legacy rule");
+	is_int(xt_attest_make(&a, &leg, &k->cpk, k->carol, T_ATT, &e),
+	    XT_EBADSIG, "a legacy-print key is not attested");
+	/* Signed anyway, by hand: the verifier refuses it as well. */
+	memset(&a, 0, sizeof(a));
+	a.keyprint = strdup(lp);
+	a.signerjid = strdup(k->cpk.jid);
+	a.signerprint = strdup(k->cpk.print);
+	a.time = strdup("2026-03-15T09:30:00Z");
+	a.t = T_ATT;
+	if (a.keyprint == NULL || a.signerjid == NULL ||
+	    a.signerprint == NULL || a.time == NULL ||
+	    xt_attest_data(&a, leg.key, &data, &len) != XT_OK ||
+	    xt_key_sign(k->carol, data, len, &a.sig, &a.siglen, &e) != XT_OK)
+		die("hand-made attestation");
+	free(data);
+	is_int(xt_attest_verify(&a, &leg, &k->cpk, &e), XT_EBADSIG,
+	    "an attestation of a legacy-print key does not verify");
+	like_msg(e.msg, "older rule");
+	xt_attest_clear(&a);
+	xt_pubkey_clear(&leg);
+	xt_node_free(n);
+}
+
 int
 main(void)
 {
@@ -1258,6 +1328,7 @@ main(void)
 	test_pubkey_made(&k);
 	test_revocation(&k);
 	test_attest(&k);
+	test_ambiguity(&k);
 	test_bad_pubkey(&k);
 	test_bad_revocation_attest(&k);
 	xt_pubkey_clear(&k.apk);
