@@ -527,6 +527,7 @@ main(int argc, char *argv[])
 			const char *id = xt_node_attr(items[i], "id");
 
 			snprintf(msg, sizeof(msg), "item %s", id ? id : "?");
+			xt_oneline(msg);
 			if (el != NULL)
 				add_key(el, msg);
 			else if (verbose)
@@ -534,11 +535,15 @@ main(int argc, char *argv[])
 		}
 		xt_pep_items_free(items, n);
 	}
-	items = fetch(XT_NS_REVOKE, &n);
-	apply_revocations(items, n);
-	xt_pep_items_free(items, n);
+	/*
+	 * Attestations first: with --signer, a key nobody vouched for is out
+	 * before it could sign a revocation of one that is vouched for.
+	 */
 	items = fetch(XT_NS_ATTEST, &n);
 	check_attestations(items, n);
+	xt_pep_items_free(items, n);
+	items = fetch(XT_NS_REVOKE, &n);
+	apply_revocations(items, n);
 	xt_pep_items_free(items, n);
 
 	for (i = 0; i < nkeys; i++)

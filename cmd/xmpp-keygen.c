@@ -66,6 +66,15 @@ duration(const char *s, int64_t *secs)
 	return -1;
 }
 
+static int
+has_space_or_control(const char *s)
+{
+	for (; *s != '\0'; s++)
+		if ((unsigned char)*s <= 0x20 || *s == 0x7f)
+			return 1;
+	return 0;
+}
+
 /* With -o, the three names must be free before the key is made. */
 static void
 check_free(const char *path, int force)
@@ -199,8 +208,8 @@ main(int argc, char *argv[])
 	if (until <= now)
 		errx(2, "the key would be expired already");
 	if (uri != NULL && (!xt_utf8_valid(uri, strlen(uri)) ||
-	    strpbrk(uri, " \t\r\n") != NULL || *uri == '\0'))
-		errx(2, "--uri: not a URI: %s", uri);
+	    *uri == '\0' || has_space_or_control(uri)))
+		errx(2, "--uri: not a URI (no spaces or control characters)");
 	if (out != NULL)
 		check_free(out, force);
 	/* Ask before the slow part, so the user need not wait to type. */

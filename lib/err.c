@@ -24,7 +24,21 @@ xt_error_set(struct xt_error *e, int code, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(e->msg, sizeof(e->msg), fmt, ap);
 	va_end(ap);
+	xt_oneline(e->msg);
 	return code;
+}
+
+/*
+ * Messages quote what peers sent (an error's text, an item id): a line
+ * break or an escape sequence in it must not make a second line or
+ * repaint the terminal.
+ */
+void
+xt_oneline(char *s)
+{
+	for (; *s != '\0'; s++)
+		if ((unsigned char)*s < 0x20 || *s == 0x7f)
+			*s = '?';
 }
 
 const char *

@@ -38,8 +38,12 @@ xt_key_open(const char *spec, const char *passfile, struct xt_key **kp,
 	*kp = NULL;
 	if (keypath != NULL)
 		*keypath = NULL;
-	/* An existing file wins; then a keyid; then a JID. */
-	if (strchr(spec, '/') != NULL || lstat(spec, &st) == 0) {
+	/*
+	 * An existing file wins; then a keyid; then a JID (with an '@', so
+	 * that a mistyped file name is reported as a missing file).
+	 */
+	if (strchr(spec, '/') != NULL || lstat(spec, &st) == 0 ||
+	    (!is_keyid(spec) && strchr(spec, '@') == NULL)) {
 		if ((path = strdup(spec)) == NULL)
 			return xt_error_set(e, XT_ENOMEM, "out of memory");
 	} else if ((rc = xt_keystore_find(is_keyid(spec) ? spec : NULL,

@@ -100,6 +100,7 @@ fail(struct xt_session *s, int code, const char *fmt, ...)
 	s->err.code = code;
 	va_start(ap, fmt);
 	vsnprintf(s->err.msg, sizeof(s->err.msg), fmt, ap);
+	xt_oneline(s->err.msg);
 	va_end(ap);
 	return code;
 }
@@ -471,9 +472,12 @@ xt_stanza_error(const struct xt_node *st)
 		}
 	}
 	len = strlen(cond) + (text ? strlen(text) + 2 : 0) + 1;
-	if ((out = malloc(len)) != NULL)
+	out = malloc(len);
+	if (out != NULL) {
 		snprintf(out, len, "%s%s%s", cond, text && *text ? ": " : "",
 		    text && *text ? text : "");
+		xt_oneline(out);
+	}
 	free(text);
 	return out;
 }

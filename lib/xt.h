@@ -50,6 +50,8 @@ struct xt_error {
 /* Fill e (if not NULL) with code and a printf-style message; returns code. */
 int		 xt_error_set(struct xt_error *e, int code, const char *fmt, ...)
 		    __attribute__((format(printf, 3, 4)));
+/* Replace control characters (C0, DEL) by '?': a message stays one line. */
+void		 xt_oneline(char *s);
 /* A short description of a code ("authentication failed"). */
 const char	*xt_strerror(int code);
 /*
@@ -937,7 +939,8 @@ void		 xt_keyring_free(char **ids, size_t n);
 
 /*
  * Open one of our private keys as a tool's -k names it: an existing file
- * (or anything with a '/'), else a keyid (64 hex) or a bare JID looked up
+ * (or anything with a '/', or without an '@' that is no keyid), else a
+ * keyid (64 hex) or a bare JID looked up
  * with xt_keystore_find. The file must be private (XT_EPERM otherwise); an
  * encrypted key takes its passphrase from passfile or the terminal.
  * *keypath (may be NULL) gets the file's path, owned.

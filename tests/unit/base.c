@@ -22,6 +22,22 @@ test_exit(void)
 		    xt_strerror(t[i].code));
 }
 
+/* Whatever a peer put in it, a message stays one line. */
+static void
+test_oneline(void)
+{
+	struct xt_error e;
+	char s[] = "a\nb\rc\td\x1b[2Je\x7f\xc3\xa9";
+
+	is_int(xt_error_set(&e, XT_ESTANZA, "bad-request: %s",
+	    "x\nxmpp-fetchkey: forged"), XT_ESTANZA, "error set");
+	is_str(e.msg, "bad-request: x?xmpp-fetchkey: forged",
+	    "a line break in a quoted text becomes ?");
+	xt_oneline(s);
+	is_str(s, "a?b?c?d?[2Je?\xc3\xa9",
+	    "controls and DEL replaced, UTF-8 kept");
+}
+
 static void
 test_bytes(void)
 {
@@ -122,6 +138,7 @@ main(void)
 {
 	xt_init(NULL);
 	test_exit();
+	test_oneline();
 	test_bytes();
 	test_time();
 	test_hostport();
