@@ -557,6 +557,14 @@ from_command(const char *cmd, char **pw, struct xt_error *e)
 	return rc;
 }
 
+static volatile sig_atomic_t caught;
+
+static void
+on_tty_signal(int sig)
+{
+	caught = sig;
+}
+
 /*
  * Ask on the terminal fd with echo off, after a printf-style prompt:
  * buf[SECRET_MAX + 1] gets the line typed, without its newline.
@@ -564,11 +572,24 @@ from_command(const char *cmd, char **pw, struct xt_error *e)
 static void __attribute__((format(printf, 3, 4)))
 tty_ask(int fd, char *buf, const char *fmt, ...)
 {
+	static const int sigs[] = { SIGINT, SIGTERM, SIGHUP, SIGQUIT };
+	struct sigaction sa, old_sa[4];
 	struct termios old, raw;
 	va_list ap;
-	size_t n = 0;
+	size_t n = 0, i;
+	ssize_t r;
 	int saved = 0;
 
+	/*
+	 * A signal while echo is off: put the terminal back first, then let
+	 * the signal do what it would have done.
+	 */
+	caught = 0;
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_tty_signal;	/* no SA_RESTART: read returns */
+	sigemptyset(&sa.sa_mask);
+	for (i = 0; i < 4; i++)
+		sigaction(sigs[i], &sa, &old_sa[i]);
 	va_start(ap, fmt);
 	vdprintf(fd, fmt, ap);
 	va_end(ap);
@@ -578,12 +599,22 @@ tty_ask(int fd, char *buf, const char *fmt, ...)
 		raw.c_lflag &= ~(ECHO | ECHONL);
 		tcsetattr(fd, TCSAFLUSH, &raw);
 	}
-	while (n < SECRET_MAX && read(fd, buf + n, 1) == 1 && buf[n] != '\n')
+	while (n < SECRET_MAX && !caught) {
+		if ((r = read(fd, buf + n, 1)) != 1 || buf[n] == '\n')
+			break;
 		n++;
+	}
 	buf[n] = '\0';
 	if (saved)
 		tcsetattr(fd, TCSAFLUSH, &old);
 	dprintf(fd, "\n");
+	for (i = 0; i < 4; i++)
+		sigaction(sigs[i], &old_sa[i], NULL);
+	if (caught) {
+		xt_wipe(buf, n);
+		buf[0] = '\0';
+		raise(caught);
+	}
 }
 
 static int

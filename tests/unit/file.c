@@ -490,6 +490,35 @@ on_tty(int confirm, const char *l1, const char *l2, char *got, size_t glen,
 	return rc;
 }
 
+/* ^C at the prompt: the terminal gets its echo back, then the signal acts. */
+static void
+test_passphrase_signal(void)
+{
+	struct xt_error e = { 0, "" };
+	struct termios t;
+	char seen[256] = "", *pw;
+	int master, status = 0, echo = 0;
+	pid_t pid;
+
+	if ((pid = forkpty(&master, NULL, NULL, NULL)) < 0)
+		abort();
+	if (pid == 0) {
+		alarm(20);
+		xt_passphrase_read(NULL, "pp: ", 0, &pw, &e);
+		_exit(0);
+	}
+	if (expect(master, "pp: ", seen, sizeof(seen)))
+		echo_off(master);
+	kill(pid, SIGINT);
+	waitpid(pid, &status, 0);
+	if (tcgetattr(master, &t) == 0)
+		echo = (t.c_lflag & ECHO) != 0;
+	close(master);
+	ok(WIFSIGNALED(status) && WTERMSIG(status) == SIGINT,
+	    "SIGINT at the prompt ends the process by SIGINT");
+	ok(echo, "and the terminal echoes again");
+}
+
 static void
 test_passphrase_tty(void)
 {
@@ -559,6 +588,7 @@ main(void)
 	test_data_dir();
 	test_passphrase_file();
 	test_passphrase_tty();
+	test_passphrase_signal();
 	snprintf(cmd, sizeof(cmd), "chmod -R u+rwx '%s'; rm -rf '%s'", tmp,
 	    tmp);
 	if (system(cmd) != 0)
