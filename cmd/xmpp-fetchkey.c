@@ -407,8 +407,11 @@ main(int argc, char *argv[])
 	if ((rc = xt_init(&e)) < 0)
 		errx(xt_exit_status(rc), "%s", e.msg);
 	opterr = 0;
-	while ((ch = getopt_long(argc, argv, ":a:c:r:vhVp::", longopts,
+	while ((li = -1, ch = getopt_long(argc, argv, ":a:c:r:vhVp::", longopts,
 	    &li)) != -1) {
+		if (li >= 0 && xt_opt_exact(argv, optind, optarg,
+		    longopts[li].name, msg, sizeof(msg)) != NULL)
+			errx(2, "%s", msg);
 		rc = XT_OK;
 		switch (ch) {
 		case 'a':

@@ -123,13 +123,16 @@ main(int argc, char *argv[])
 	char msg[XT_ERRLEN], *bare, *pass = NULL, *keypath, *s, *end;
 	int64_t now = (int64_t)time(NULL), begin, until, valid = DEFAULT_VALID;
 	long bits = XT_KEY_BITS_DEFAULT;
-	int ch, rc, force = 0, ask = 0, verbose = 0, encrypted;
+	int ch, li, rc, force = 0, ask = 0, verbose = 0, encrypted;
 
 	if ((rc = xt_init(&e)) < 0)
 		errx(xt_exit_status(rc), "%s", e.msg);
 	opterr = 0;
-	while ((ch = getopt_long(argc, argv, ":b:o:vhV", longopts, NULL)) !=
-	    -1) {
+	while ((li = -1, ch = getopt_long(argc, argv, ":b:o:vhV", longopts,
+	    &li)) != -1) {
+		if (li >= 0 && xt_opt_exact(argv, optind, optarg,
+		    longopts[li].name, msg, sizeof(msg)) != NULL)
+			errx(2, "%s", msg);
 		switch (ch) {
 		case 'b':
 			errno = 0;

@@ -46,6 +46,10 @@ read_pubkey(const char *path, struct xt_pubkey *pk)
 
 	if ((rc = xt_pubkey_read(path, pk, &e)) < 0)
 		errx(xt_exit_status(rc), "%s", e.msg);
+	if (verbose)
+		warnx("%s: key %.16s of %s, print ok (%s rule)", path ? path :
+		    "stdin", pk->keyid, pk->jid, pk->rule == XT_PRINT_LEGACY ?
+		    "XEP-0189 example" : "current");
 }
 
 static int
@@ -142,13 +146,16 @@ main(int argc, char *argv[])
 	const char *when = NULL, *path;
 	char msg[XT_ERRLEN];
 	int64_t t = (int64_t)time(NULL);
-	int ch, rc, check = 0;
+	int ch, li, rc, check = 0;
 
 	if ((rc = xt_init(&e)) < 0)
 		errx(xt_exit_status(rc), "%s", e.msg);
 	opterr = 0;
-	while ((ch = getopt_long(argc, argv, ":k:vhV", longopts, NULL)) !=
-	    -1) {
+	while ((li = -1, ch = getopt_long(argc, argv, ":k:vhV", longopts,
+	    &li)) != -1) {
+		if (li >= 0 && xt_opt_exact(argv, optind, optarg,
+		    longopts[li].name, msg, sizeof(msg)) != NULL)
+			errx(2, "%s", msg);
 		switch (ch) {
 		case 'k':
 			keyspec = optarg;

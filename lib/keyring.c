@@ -9,6 +9,7 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -186,7 +187,8 @@ xt_keystore_save(const char *path, const char *pem, size_t pemlen,
 	char *p[3] = { NULL, NULL, NULL }, *text[2] = { NULL, NULL };
 	size_t len[2];
 	char keyid[65];
-	int written[3] = { 0, 0, 0 }, flags, rc, i;
+	int written[3] = { 0, 0, 0 }, flags, rc, i, held = 0;
+	sigset_t hold, saved;
 
 	if (keypath != NULL)
 		*keypath = NULL;
@@ -208,6 +210,18 @@ xt_keystore_save(const char *path, const char *pem, size_t pemlen,
 		if ((rc = check_free(p[i], force, e)) < 0)
 			goto out;
 	flags = XT_WRITE_MKDIR | (force ? XT_WRITE_FORCE : 0);
+	/*
+	 * The three go together: a signal that would end the process waits
+	 * until all are written (or all removed). Only SIGKILL can leave a
+	 * revocation, or a revocation and a <pubkey/>, without their key.
+	 */
+	sigemptyset(&hold);
+	sigaddset(&hold, SIGINT);
+	sigaddset(&hold, SIGTERM);
+	sigaddset(&hold, SIGHUP);
+	sigaddset(&hold, SIGQUIT);
+	sigprocmask(SIG_BLOCK, &hold, &saved);
+	held = 1;
 	for (i = 0; i < 3; i++) {
 		/* The PEM goes from the caller's buffer to the file only. */
 		rc = i < 2 ? xt_file_write(p[i], text[i], len[i], flags, e) :
@@ -229,6 +243,8 @@ out:
 	for (i = 0; rc < 0 && i < 3; i++)
 		if (written[i])
 			unlink(p[i]);
+	if (held)
+		sigprocmask(SIG_SETMASK, &saved, NULL);
 	for (i = 0; i < 3; i++)
 		free(p[i]);
 	free(text[0]);

@@ -71,6 +71,16 @@ int		 xt_exit_status(int code);
 const char	*xt_opt_error(int ch, int opt, const char *word, char *buf,
 		    size_t len);
 
+/*
+ * getopt_long takes any unambiguous prefix of a long option, so that
+ * "--passphrase WORD" would be read as --passphrase-file WORD. Called
+ * after getopt_long returned a long option (its name, optind and optarg):
+ * NULL if the word was written out in full, else the one-line message
+ * (in buf) refusing it, without any "=value".
+ */
+const char	*xt_opt_exact(char *const argv[], int ind, const char *arg,
+		    const char *name, char *buf, size_t len);
+
 /* Wipe n bytes in a way the compiler may not elide. */
 void		 xt_wipe(void *p, size_t n);
 /* Compare n bytes in time independent of their contents: 0 if equal. */
