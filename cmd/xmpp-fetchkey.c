@@ -3,7 +3,6 @@
  * attestations, verify all of it, pin on first use, print the valid keys.
  */
 #include <err.h>
-#include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,22 +14,10 @@
 
 #define MAX_SIGNERS	16
 
-enum { O_CONF = 256, O_TIMEOUT, O_DEBUG, O_DIRECT, O_FORMAT, O_SIGNER,
-    O_ACCEPT, O_NOPIN };
+enum { O_DIRECT = XT_OPT_TOOL, O_FORMAT, O_SIGNER, O_ACCEPT, O_NOPIN };
 
 static const struct option longopts[] = {
-	{ "account",		required_argument,	NULL, 'a' },
-	{ "config",		required_argument,	NULL, 'c' },
-	{ "resource",		required_argument,	NULL, 'r' },
-	{ "password-file",	required_argument,	NULL, O_CONF },
-	{ "password",		optional_argument,	NULL, 'p' },
-	{ "server",		required_argument,	NULL, O_CONF },
-	{ "direct-tls",		no_argument,		NULL, O_CONF },
-	{ "cafile",		required_argument,	NULL, O_CONF },
-	{ "pin",		required_argument,	NULL, O_CONF },
-	{ "mechanisms",		required_argument,	NULL, O_CONF },
-	{ "timeout",		required_argument,	NULL, O_TIMEOUT },
-	{ "debug",		no_argument,		NULL, O_DEBUG },
+	XT_ACCOUNT_LONGOPTS,
 	{ "direct",		required_argument,	NULL, O_DIRECT },
 	{ "format",		required_argument,	NULL, O_FORMAT },
 	{ "signer",		required_argument,	NULL, O_SIGNER },
@@ -392,55 +379,31 @@ none_valid(void)
 int
 main(int argc, char *argv[])
 {
-	struct xt_config cfg = { 0 };
+	struct xt_account ac = { .timeout = -1 };
 	struct xt_session_opts so = { 0 };
 	struct xt_error e = { 0, "" };
 	struct xt_jid j;
 	struct xt_node **items;
-	const char *cfgfile = NULL, *account = NULL, *direct = NULL;
-	const char *format = "xml";
-	char msg[XT_ERRLEN], *pw = NULL, *end, *bare, *print;
+	const char *direct = NULL, *format = "xml";
+	char msg[XT_ERRLEN], *bare, *print;
 	size_t n, i, valid = 0;
-	long timeout = 30;
 	int ch, li = 0, rc, accept = 0, nopin = 0;
 
 	if ((rc = xt_init(&e)) < 0)
 		errx(xt_exit_status(rc), "%s", e.msg);
 	opterr = 0;
-	while ((li = -1, ch = getopt_long(argc, argv, ":a:c:r:vhVp::", longopts,
-	    &li)) != -1) {
+	while ((li = -1, ch = getopt_long(argc, argv,
+	    ":" XT_ACCOUNT_SHORTOPTS "vhV", longopts, &li)) != -1) {
 		if (li >= 0 && xt_opt_exact(argv, optind, optarg,
 		    longopts[li].name, msg, sizeof(msg)) != NULL)
 			errx(2, "%s", msg);
-		rc = XT_OK;
+		if ((rc = xt_account_option(&ac, ch, li >= 0 ?
+		    longopts[li].name : NULL, optarg, &e)) != 0) {
+			if (rc < 0)
+				errx(xt_exit_status(rc), "%s", e.msg);
+			continue;
+		}
 		switch (ch) {
-		case 'a':
-			account = optarg;
-			break;
-		case 'c':
-			cfgfile = optarg;
-			break;
-		case 'r':
-			rc = xt_config_set(&cfg, "resource", optarg, &e);
-			break;
-		case 'p':
-			errx(2, "passwords are not taken on the command line; "
-			    "use --password-file or password_command");
-		case O_CONF:
-			rc = xt_config_set(&cfg, longopts[li].name,
-			    optarg ? optarg : "yes", &e);
-			break;
-		case O_TIMEOUT:
-			errno = 0;
-			timeout = strtol(optarg, &end, 10);
-			if (errno || *end || end == optarg || timeout < 0 ||
-			    timeout > 2000000)
-				errx(2, "--timeout: not a number of seconds: "
-				    "%s", optarg);
-			break;
-		case O_DEBUG:
-			so.debug = debug_out;
-			break;
 		case O_DIRECT:
 			direct = optarg;
 			break;
@@ -504,21 +467,13 @@ main(int argc, char *argv[])
 		xt_jid_free(&j);
 	}
 
-	if (account != NULL &&
-	    (rc = xt_config_set(&cfg, "jid", account, &e)) < 0)
+	if ((rc = xt_account_resolve(&ac, &e)) < 0)
 		errx(xt_exit_status(rc), "%s", e.msg);
-	if ((rc = xt_config_load(&cfg, cfgfile, &e)) < 0 ||
-	    (rc = xt_config_account(&cfg, account, &e)) < 0 ||
-	    (rc = xt_config_password(&cfg, &pw, &e)) < 0)
-		errx(xt_exit_status(rc), "%s", e.msg);
-	xt_config_session(&cfg, pw, &so);
 	so.tool = "xmpp-fetchkey";
-	so.timeout_ms = (int)(timeout * 1000);
-	if ((sess = xt_session_new(&so)) == NULL)
-		errx(1, "out of memory");
-	xt_free_secret(pw);
-	if ((rc = xt_session_connect(sess)) < 0)
-		die(rc, xt_session_errmsg(sess));
+	so.timeout_ms = (int)((ac.timeout < 0 ? 30 : ac.timeout) * 1000);
+	so.debug = ac.debug ? debug_out : NULL;
+	if ((rc = xt_account_login(&ac, &so, &sess, &e)) < 0)
+		die(rc, e.msg);
 
 	if (direct != NULL)
 		fetch_direct(direct);
@@ -575,6 +530,6 @@ main(int argc, char *argv[])
 	for (i = 0; i < (size_t)nsigners; i++)
 		xt_pubkey_clear(&signers[i]);
 	free(bare);
-	xt_config_clear(&cfg);
+	xt_config_clear(&ac.cfg);
 	return 0;
 }

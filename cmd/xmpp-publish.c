@@ -18,22 +18,11 @@
 
 #define SERVE_TICK_MS	500
 
-enum { O_CONF = 256, O_TIMEOUT, O_DEBUG, O_ACCESS, O_NODE, O_ID, O_RETRACT,
-    O_SERVE, O_GENERATE };
+enum { O_ACCESS = XT_OPT_TOOL, O_NODE, O_ID, O_RETRACT, O_SERVE,
+    O_GENERATE };
 
 static const struct option longopts[] = {
-	{ "account",		required_argument,	NULL, 'a' },
-	{ "config",		required_argument,	NULL, 'c' },
-	{ "resource",		required_argument,	NULL, 'r' },
-	{ "password-file",	required_argument,	NULL, O_CONF },
-	{ "password",		optional_argument,	NULL, 'p' },
-	{ "server",		required_argument,	NULL, O_CONF },
-	{ "direct-tls",		no_argument,		NULL, O_CONF },
-	{ "cafile",		required_argument,	NULL, O_CONF },
-	{ "pin",		required_argument,	NULL, O_CONF },
-	{ "mechanisms",		required_argument,	NULL, O_CONF },
-	{ "timeout",		required_argument,	NULL, O_TIMEOUT },
-	{ "debug",		no_argument,		NULL, O_DEBUG },
+	XT_ACCOUNT_LONGOPTS,
 	{ "access",		required_argument,	NULL, O_ACCESS },
 	{ "node",		required_argument,	NULL, O_NODE },
 	{ "id",			required_argument,	NULL, O_ID },
@@ -489,56 +478,34 @@ generate(unsigned bits, struct xt_pubkey *pk)
 int
 main(int argc, char *argv[])
 {
-	struct xt_config cfg = { 0 };
+	struct xt_account ac = { .timeout = -1 };
 	struct xt_session_opts so = { 0 };
 	struct xt_error e = { 0, "" };
 	struct xt_pubkey current = { 0 };
 	struct xt_pep_opts o = { 0 };
 	struct sigaction sa;
-	const char *cfgfile = NULL, *opt_account = NULL, *access = NULL;
-	const char *node = NULL, *id = NULL, *retract = NULL, *path = NULL;
-	char msg[XT_ERRLEN], *pw = NULL, *end, *slash;
+	const char *access = NULL, *node = NULL, *id = NULL, *retract = NULL;
+	const char *path = NULL;
+	char msg[XT_ERRLEN], *end, *slash;
 	size_t i;
-	long timeout = 30, bits = XT_KEY_BITS_DEFAULT;
+	long bits = XT_KEY_BITS_DEFAULT;
 	int ch, li = 0, rc, serving = 0, gen = 0, readin;
 
 	if ((rc = xt_init(&e)) < 0)
 		errx(xt_exit_status(rc), "%s", e.msg);
 	opterr = 0;
-	while ((li = -1, ch = getopt_long(argc, argv, ":a:b:c:r:vhVp::", longopts,
-	    &li)) != -1) {
+	while ((li = -1, ch = getopt_long(argc, argv,
+	    ":" XT_ACCOUNT_SHORTOPTS "b:vhV", longopts, &li)) != -1) {
 		if (li >= 0 && xt_opt_exact(argv, optind, optarg,
 		    longopts[li].name, msg, sizeof(msg)) != NULL)
 			errx(2, "%s", msg);
-		rc = XT_OK;
+		if ((rc = xt_account_option(&ac, ch, li >= 0 ?
+		    longopts[li].name : NULL, optarg, &e)) != 0) {
+			if (rc < 0)
+				errx(xt_exit_status(rc), "%s", e.msg);
+			continue;
+		}
 		switch (ch) {
-		case 'a':
-			opt_account = optarg;
-			break;
-		case 'c':
-			cfgfile = optarg;
-			break;
-		case 'r':
-			rc = xt_config_set(&cfg, "resource", optarg, &e);
-			break;
-		case 'p':
-			errx(2, "passwords are not taken on the command line; "
-			    "use --password-file or password_command");
-		case O_CONF:
-			rc = xt_config_set(&cfg, longopts[li].name,
-			    optarg ? optarg : "yes", &e);
-			break;
-		case O_TIMEOUT:
-			errno = 0;
-			timeout = strtol(optarg, &end, 10);
-			if (errno || *end || end == optarg || timeout < 0 ||
-			    timeout > 2000000)
-				errx(2, "--timeout: not a number of seconds: "
-				    "%s", optarg);
-			break;
-		case O_DEBUG:
-			so.debug = debug_out;
-			break;
 		case O_ACCESS:
 			if (strcmp(optarg, "open") != 0 &&
 			    strcmp(optarg, "presence") != 0 &&
@@ -585,8 +552,6 @@ main(int argc, char *argv[])
 			errx(2, "%s", xt_opt_error(ch, optopt,
 			    argv[optind - 1], msg, sizeof(msg)));
 		}
-		if (rc < 0)
-			errx(xt_exit_status(rc), "%s", e.msg);
 	}
 	argc -= optind;
 	argv += optind;
@@ -629,27 +594,18 @@ main(int argc, char *argv[])
 			free(v);
 	}
 
-	if (opt_account != NULL &&
-	    (rc = xt_config_set(&cfg, "jid", opt_account, &e)) < 0)
+	if ((rc = xt_account_resolve(&ac, &e)) < 0)
 		errx(xt_exit_status(rc), "%s", e.msg);
-	if ((rc = xt_config_load(&cfg, cfgfile, &e)) < 0 ||
-	    (rc = xt_config_account(&cfg, opt_account, &e)) < 0)
-		errx(xt_exit_status(rc), "%s", e.msg);
-	account = xstrdup(cfg.jid);
+	account = xstrdup(ac.cfg.jid);
 	if ((slash = strchr(account, '/')) != NULL)
 		*slash = '\0';
 	if (node == NULL && npubs > 0)
 		check_input();
-	if ((rc = xt_config_password(&cfg, &pw, &e)) < 0)
-		errx(xt_exit_status(rc), "%s", e.msg);
-	xt_config_session(&cfg, pw, &so);
 	so.tool = "xmpp-publish";
-	so.timeout_ms = (int)(timeout * 1000);
-	if ((sess = xt_session_new(&so)) == NULL)
-		errx(1, "out of memory");
-	xt_free_secret(pw);
-	if ((rc = xt_session_connect(sess)) < 0)
-		die(rc, xt_session_errmsg(sess));
+	so.timeout_ms = (int)((ac.timeout < 0 ? 30 : ac.timeout) * 1000);
+	so.debug = ac.debug ? debug_out : NULL;
+	if ((rc = xt_account_login(&ac, &so, &sess, &e)) < 0)
+		die(rc, e.msg);
 
 	if (retract != NULL) {
 		if ((rc = xt_pep_retract(sess, node, retract, &e)) < 0)
@@ -699,6 +655,6 @@ main(int argc, char *argv[])
 	free(pubs);
 	xt_pubkey_clear(&current);
 	free(account);
-	xt_config_clear(&cfg);
+	xt_config_clear(&ac.cfg);
 	return 0;
 }

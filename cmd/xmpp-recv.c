@@ -13,22 +13,10 @@
 #include "xt.h"
 
 
-enum { O_CONF = 256, O_TIMEOUT, O_DEBUG, O_COUNT, O_FROM, O_FORMAT };
+enum { O_COUNT = XT_OPT_TOOL, O_FROM, O_FORMAT };
 
-/* Options whose code is O_CONF are settings of the config file by name. */
 static const struct option longopts[] = {
-	{ "account",		required_argument,	NULL, 'a' },
-	{ "config",		required_argument,	NULL, 'c' },
-	{ "resource",		required_argument,	NULL, 'r' },
-	{ "password-file",	required_argument,	NULL, O_CONF },
-	{ "password",		optional_argument,	NULL, 'p' },
-	{ "server",		required_argument,	NULL, O_CONF },
-	{ "direct-tls",		no_argument,		NULL, O_CONF },
-	{ "cafile",		required_argument,	NULL, O_CONF },
-	{ "pin",		required_argument,	NULL, O_CONF },
-	{ "mechanisms",		required_argument,	NULL, O_CONF },
-	{ "timeout",		required_argument,	NULL, O_TIMEOUT },
-	{ "debug",		no_argument,		NULL, O_DEBUG },
+	XT_ACCOUNT_LONGOPTS,
 	{ "count",		required_argument,	NULL, O_COUNT },
 	{ "from",		required_argument,	NULL, O_FROM },
 	{ "format",		required_argument,	NULL, O_FORMAT },
@@ -170,50 +158,32 @@ print_message(const struct xt_node *m, const char *from, const char *domain,
 int
 main(int argc, char *argv[])
 {
-	struct xt_config cfg = { 0 };
+	struct xt_account ac = { .timeout = -1 };
 	struct xt_session_opts so = { 0 };
 	struct xt_error e = { 0, "" };
 	char msg[XT_ERRLEN];
 	struct xt_node *st, *pres;
 	struct xt_jid fj;
-	const char *cfgfile = NULL, *account = NULL, *from, *type;
-	const char *filter = NULL;
-	char *pw = NULL;
-	long timeout = -1, count = 0, got = 0;
+	const char *from, *type, *filter = NULL;
+	long timeout, count = 0, got = 0;
 	int64_t start = xt_now_ms(), left;
 	int ch, li = 0, rc = XT_OK, xml = 0, verbose = 0;
 
 	if ((rc = xt_init(&e)) < 0)
 		errx(xt_exit_status(rc), "%s", e.msg);
 	opterr = 0;	/* one line of our own instead of getopt's two */
-	while ((li = -1, ch = getopt_long(argc, argv, ":a:c:r:vhVp::", longopts,
-	    &li)) != -1) {
+	while ((li = -1, ch = getopt_long(argc, argv,
+	    ":" XT_ACCOUNT_SHORTOPTS "vhV", longopts, &li)) != -1) {
 		if (li >= 0 && xt_opt_exact(argv, optind, optarg,
 		    longopts[li].name, msg, sizeof(msg)) != NULL)
 			errx(2, "%s", msg);
+		if ((rc = xt_account_option(&ac, ch, li >= 0 ?
+		    longopts[li].name : NULL, optarg, &e)) != 0) {
+			if (rc < 0)
+				errx(xt_exit_status(rc), "%s", e.msg);
+			continue;
+		}
 		switch (ch) {
-		case 'a':
-			account = optarg;
-			break;
-		case 'c':
-			cfgfile = optarg;
-			break;
-		case 'r':
-			rc = xt_config_set(&cfg, "resource", optarg, &e);
-			break;
-		case 'p':
-			errx(2, "passwords are not taken on the command line; "
-			    "use --password-file or password_command");
-		case O_CONF:
-			rc = xt_config_set(&cfg, longopts[li].name,
-			    optarg ? optarg : "yes", &e);
-			break;
-		case O_TIMEOUT:
-			timeout = number("--timeout", optarg);
-			break;
-		case O_DEBUG:
-			so.debug = debug_out;
-			break;
 		case O_COUNT:
 			count = number("--count", optarg);
 			break;
@@ -241,27 +211,19 @@ main(int argc, char *argv[])
 			errx(2, "%s", xt_opt_error(ch, optopt,
 			    argv[optind - 1], msg, sizeof(msg)));
 		}
-		if (rc < 0)
-			errx(xt_exit_status(rc), "%s", e.msg);
 	}
 	if (optind != argc)
 		errx(2, "%s: xmpp-recv takes no arguments (see -h)",
 		    argv[optind]);
-	if (account != NULL &&
-	    (rc = xt_config_set(&cfg, "jid", account, &e)) < 0)
+	if ((rc = xt_account_resolve(&ac, &e)) < 0)
 		errx(xt_exit_status(rc), "%s", e.msg);
-	if ((rc = xt_config_load(&cfg, cfgfile, &e)) < 0 ||
-	    (rc = xt_config_account(&cfg, account, &e)) < 0 ||
-	    (rc = xt_config_password(&cfg, &pw, &e)) < 0)
-		errx(xt_exit_status(rc), "%s", e.msg);
-	xt_config_session(&cfg, pw, &so);
+	/* Without --timeout the login alone is bounded, by 30 s. */
+	timeout = ac.timeout;
 	so.tool = "xmpp-recv";
 	so.timeout_ms = (int)((timeout > 0 ? timeout : 30) * 1000);
-	if ((sess = xt_session_new(&so)) == NULL)
-		errx(1, "out of memory");
-	xt_free_secret(pw);
-	if ((rc = xt_session_connect(sess)) < 0)
-		die(rc, xt_session_errmsg(sess));
+	so.debug = ac.debug ? debug_out : NULL;
+	if ((rc = xt_account_login(&ac, &so, &sess, &e)) < 0)
+		die(rc, e.msg);
 	/* Once connected, only an explicit --timeout bounds the wait. */
 	if (timeout > 0) {
 		left = start + timeout * 1000 - xt_now_ms();
@@ -282,7 +244,7 @@ main(int argc, char *argv[])
 			break;
 		/* RFC 6120 8.1.2.1: no 'from' means our own account. */
 		if ((from = xt_node_attr(st, "from")) == NULL)
-			from = cfg.jid;
+			from = ac.cfg.jid;
 		type = xt_node_attr(st, "type");
 		if (strcmp(st->name, "iq") == 0) {
 			if ((rc = xt_session_answer_iq(sess, st)) < 0) {
@@ -294,7 +256,7 @@ main(int argc, char *argv[])
 		    (type == NULL || strcmp(type, "error") != 0) &&
 		    (filter == NULL || xt_jid_streq(from, filter,
 		    strchr(filter, '/') == NULL) == 1) &&
-		    print_message(st, from, strchr(cfg.jid, '@') + 1, xml)) {
+		    print_message(st, from, strchr(ac.cfg.jid, '@') + 1, xml)) {
 			got++;
 			if (fflush(stdout) == EOF || ferror(stdout)) {
 				xt_node_free(st);
@@ -310,7 +272,7 @@ main(int argc, char *argv[])
 		die(rc, rc == XT_ETIMEOUT ? "timed out before enough messages "
 		    "came" : xt_session_errmsg(sess));
 	xt_session_free(sess);
-	xt_config_clear(&cfg);
+	xt_config_clear(&ac.cfg);
 	if (fflush(stdout) == EOF || ferror(stdout))
 		err(1, "stdout");
 	return 0;

@@ -16,22 +16,10 @@
 #define BODY_MAX	STANZA_MAX
 #define KEEPALIVE_MS	60000
 
-enum { O_CONF = 256, O_TIMEOUT, O_DEBUG, O_LINES, O_RAW, O_KEY };
+enum { O_LINES = XT_OPT_TOOL, O_RAW, O_KEY };
 
-/* Options whose code is O_CONF are settings of the config file by name. */
 static const struct option longopts[] = {
-	{ "account",		required_argument,	NULL, 'a' },
-	{ "config",		required_argument,	NULL, 'c' },
-	{ "resource",		required_argument,	NULL, 'r' },
-	{ "password-file",	required_argument,	NULL, O_CONF },
-	{ "password",		optional_argument,	NULL, 'p' },
-	{ "server",		required_argument,	NULL, O_CONF },
-	{ "direct-tls",		no_argument,		NULL, O_CONF },
-	{ "cafile",		required_argument,	NULL, O_CONF },
-	{ "pin",		required_argument,	NULL, O_CONF },
-	{ "mechanisms",		required_argument,	NULL, O_CONF },
-	{ "timeout",		required_argument,	NULL, O_TIMEOUT },
-	{ "debug",		no_argument,		NULL, O_DEBUG },
+	XT_ACCOUNT_LONGOPTS,
 	{ "subject",		required_argument,	NULL, 's' },
 	{ "type",		required_argument,	NULL, 't' },
 	{ "lines",		no_argument,		NULL, O_LINES },
@@ -401,53 +389,31 @@ read_all(size_t *n)
 int
 main(int argc, char *argv[])
 {
-	struct xt_config cfg = { 0 };
+	struct xt_account ac = { .timeout = -1 };
 	struct xt_session_opts so = { 0 };
 	struct xt_error e = { 0, "" };
 	char msg[XT_ERRLEN];
 	struct xt_node **raw = NULL;
-	const char *cfgfile = NULL, *account = NULL, *bad, *keyfile = NULL;
-	char *body = NULL, *pw = NULL, *end;
+	const char *bad, *keyfile = NULL;
+	char *body = NULL;
 	size_t n = 0, nraw = 0, i;
-	long timeout = 30;
 	int ch, li = 0, rc, lines = 0, rawmode = 0, tflag = 0;
 
 	if ((rc = xt_init(&e)) < 0)
 		errx(xt_exit_status(rc), "%s", e.msg);
 	opterr = 0;	/* one line of our own instead of getopt's two */
-	while ((li = -1, ch = getopt_long(argc, argv, ":a:c:r:s:t:vhVp::", longopts,
-	    &li)) != -1) {
+	while ((li = -1, ch = getopt_long(argc, argv,
+	    ":" XT_ACCOUNT_SHORTOPTS "s:t:vhV", longopts, &li)) != -1) {
 		if (li >= 0 && xt_opt_exact(argv, optind, optarg,
 		    longopts[li].name, msg, sizeof(msg)) != NULL)
 			errx(2, "%s", msg);
+		if ((rc = xt_account_option(&ac, ch, li >= 0 ?
+		    longopts[li].name : NULL, optarg, &e)) != 0) {
+			if (rc < 0)
+				errx(xt_exit_status(rc), "%s", e.msg);
+			continue;
+		}
 		switch (ch) {
-		case 'a':
-			account = optarg;
-			break;
-		case 'c':
-			cfgfile = optarg;
-			break;
-		case 'r':
-			rc = xt_config_set(&cfg, "resource", optarg, &e);
-			break;
-		case 'p':
-			errx(2, "passwords are not taken on the command line; "
-			    "use --password-file or password_command");
-		case O_CONF:
-			rc = xt_config_set(&cfg, longopts[li].name,
-			    optarg ? optarg : "yes", &e);
-			break;
-		case O_TIMEOUT:
-			errno = 0;
-			timeout = strtol(optarg, &end, 10);
-			if (errno || *end || end == optarg || timeout < 0 ||
-			    timeout > 2000000)
-				errx(2, "--timeout: not a number of seconds: "
-				    "%s", optarg);
-			break;
-		case O_DEBUG:
-			so.debug = debug_out;
-			break;
 		case 's':
 			subject = optarg;
 			break;
@@ -480,8 +446,6 @@ main(int argc, char *argv[])
 			errx(2, "%s", xt_opt_error(ch, optopt,
 			    argv[optind - 1], msg, sizeof(msg)));
 		}
-		if (rc < 0)
-			errx(xt_exit_status(rc), "%s", e.msg);
 	}
 	argc -= optind;
 	argv += optind;
@@ -540,26 +504,18 @@ main(int argc, char *argv[])
 				if (verbose)
 					warnx("stdin is empty: nothing sent");
 				free(body);
-				xt_config_clear(&cfg);
+				xt_config_clear(&ac.cfg);
 				return 0;
 			}
 		}
 	}
-	if (account != NULL &&
-	    (rc = xt_config_set(&cfg, "jid", account, &e)) < 0)
+	if ((rc = xt_account_resolve(&ac, &e)) < 0)
 		errx(xt_exit_status(rc), "%s", e.msg);
-	if ((rc = xt_config_load(&cfg, cfgfile, &e)) < 0 ||
-	    (rc = xt_config_account(&cfg, account, &e)) < 0 ||
-	    (rc = xt_config_password(&cfg, &pw, &e)) < 0)
-		errx(xt_exit_status(rc), "%s", e.msg);
-	xt_config_session(&cfg, pw, &so);
 	so.tool = "xmpp-send";
-	so.timeout_ms = (int)(timeout * 1000);
-	if ((sess = xt_session_new(&so)) == NULL)
-		errx(1, "out of memory");
-	xt_free_secret(pw);
-	if ((rc = xt_session_connect(sess)) < 0)
-		die(rc, xt_session_errmsg(sess));
+	so.timeout_ms = (int)((ac.timeout < 0 ? 30 : ac.timeout) * 1000);
+	so.debug = ac.debug ? debug_out : NULL;
+	if ((rc = xt_account_login(&ac, &so, &sess, &e)) < 0)
+		die(rc, e.msg);
 	if (verbose)
 		warnx("logged in as %s with %s", xt_session_jid(sess),
 		    xt_session_mech(sess));
@@ -589,7 +545,7 @@ main(int argc, char *argv[])
 	}
 	free(body);
 	xt_session_free(sess);
-	xt_config_clear(&cfg);
+	xt_config_clear(&ac.cfg);
 	if (bounced)
 		return 5;
 	if (fflush(stdout) == EOF || ferror(stdout))

@@ -846,6 +846,57 @@ int		 xt_attest_data(const struct xt_attest *a, const char *key,
 int		 xt_pubkey_read(const char *path, struct xt_pubkey *pk,
 		    struct xt_error *e);
 
+/* ---------------------------------------------------------------- account */
+
+/*
+ * The options of every tool that logs in (DESIGN.md 2), to put first in
+ * its getopt_long table; its own long options take codes from
+ * XT_OPT_TOOL on. Those coded XT_OPT_CONF are config-file settings by name.
+ */
+enum { XT_OPT_CONF = 0x100, XT_OPT_TIMEOUT, XT_OPT_DEBUG, XT_OPT_TOOL };
+#define XT_ACCOUNT_SHORTOPTS	"a:c:r:p::"
+#define XT_ACCOUNT_LONGOPTS \
+	{ "account",		required_argument,	NULL, 'a' }, \
+	{ "config",		required_argument,	NULL, 'c' }, \
+	{ "resource",		required_argument,	NULL, 'r' }, \
+	{ "password-file",	required_argument,	NULL, XT_OPT_CONF }, \
+	{ "password",		optional_argument,	NULL, 'p' }, \
+	{ "server",		required_argument,	NULL, XT_OPT_CONF }, \
+	{ "direct-tls",		no_argument,		NULL, XT_OPT_CONF }, \
+	{ "cafile",		required_argument,	NULL, XT_OPT_CONF }, \
+	{ "pin",		required_argument,	NULL, XT_OPT_CONF }, \
+	{ "mechanisms",		required_argument,	NULL, XT_OPT_CONF }, \
+	{ "timeout",		required_argument,	NULL, XT_OPT_TIMEOUT }, \
+	{ "debug",		no_argument,		NULL, XT_OPT_DEBUG }
+
+/* What those options said. Zero it, then set timeout to -1. */
+struct xt_account {
+	struct xt_config cfg;
+	const char	*account;	/* -a */
+	const char	*cfgfile;	/* -c */
+	long		 timeout;	/* --timeout seconds, -1 if not given */
+	int		 debug;		/* --debug */
+};
+
+/*
+ * Take one getopt_long result (ch, the long option's name, optarg): 1 if
+ * it was an account option, 0 if not, or XT_EINVAL with e set (-p, a bad
+ * value).
+ */
+int		 xt_account_option(struct xt_account *a, int ch,
+		    const char *name, const char *arg, struct xt_error *e);
+/* Read the config file and settle the account (a->cfg.jid), no password yet. */
+int		 xt_account_resolve(struct xt_account *a, struct xt_error *e);
+/*
+ * Get the password and log in with so (the tool sets its name, timeout
+ * and debug sink; the account's settings are filled in here). *sp is the
+ * session, connected on XT_OK; on a failure to connect it is still set
+ * (the caller frees it) and e holds its message.
+ */
+int		 xt_account_login(struct xt_account *a,
+		    struct xt_session_opts *so, struct xt_session **sp,
+		    struct xt_error *e);
+
 /* ---------------------------------------------------------------- pep */
 
 #define XT_NS_PUBSUB		"http://jabber.org/protocol/pubsub"
