@@ -148,7 +148,7 @@ fill(int fd, const void *data, size_t n, const char *path,
 	return XT_OK;
 }
 
-/* A fresh hidden name ".NAME.XXXXXX" in d's directory. */
+/* A fresh hidden name ".NAME." and six random characters in d's directory. */
 static int
 tmp_name(const struct dest *d, char *buf, size_t len)
 {

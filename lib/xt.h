@@ -600,9 +600,9 @@ int		 xt_file_read(const char *path, size_t max, int flags,
 int		 xt_file_write(const char *path, const void *data, size_t n,
 		    int flags, struct xt_error *e);
 /*
- * The same with a named temporary file (".NAME.XXXXXX", O_EXCL|O_NOFOLLOW,
- * 0600; SIGINT, SIGTERM and SIGHUP held off while it exists): where the
- * filesystem lacks O_TMPFILE. Exposed for tests.
+ * The same with a named temporary file (".NAME." and a random suffix,
+ * O_EXCL|O_NOFOLLOW, 0600; SIGINT, SIGTERM and SIGHUP held off while it
+ * exists): where the filesystem lacks O_TMPFILE. Exposed for tests.
  */
 int		 xt_file_write_named(const char *path, const void *data, size_t n,
 		    int flags, struct xt_error *e);
