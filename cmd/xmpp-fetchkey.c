@@ -184,6 +184,12 @@ fetch_direct(const char *full)
 	xt_node_free(res);
 }
 
+/*
+ * A revocation counts if the revoked key signed it, or another key of the
+ * account that is valid and has not revoked itself. Self-revocations are
+ * applied first, the others all against that state, so the order of the
+ * items changes nothing: a key that revoked itself revokes no other.
+ */
 static void
 apply_revocations(struct xt_node **items, size_t n)
 {
@@ -191,53 +197,62 @@ apply_revocations(struct xt_node **items, size_t n)
 	struct xt_revocation r;
 	const struct xt_node *el;
 	const struct xt_pubkey *signer;
+	unsigned char *hit;
 	size_t i, j, k;
-	int rc;
+	int rc, pass, self;
 
-	for (i = 0; i < n; i++) {
-		memset(&r, 0, sizeof(r));
-		if ((el = xt_node_child(items[i], NULL, XT_NS_REVOKE)) ==
-		    NULL || xt_revocation_parse(el, &r, &e) < 0) {
-			if (verbose)
-				warnx("revocation %zu: %s", i + 1, el ? e.msg :
-				    "no <revocation/> in the item");
-			continue;
-		}
-		/* Signed by the key itself, or by another valid key. */
-		signer = NULL;
-		rc = XT_EBADSIG;
-		if (strcasecmp(r.revocationprint, r.keyprint) == 0)
-			rc = xt_revocation_verify(&r, NULL, &e);
-		else
-			for (k = 0; k < nkeys && rc < 0; k++) {
+	if ((hit = calloc(nkeys + 1, 1)) == NULL)
+		die(XT_ENOMEM, "out of memory");
+	for (pass = 0; pass < 2; pass++)
+		for (i = 0; i < n; i++) {
+			memset(&r, 0, sizeof(r));
+			if ((el = xt_node_child(items[i], NULL,
+			    XT_NS_REVOKE)) == NULL ||
+			    xt_revocation_parse(el, &r, &e) < 0) {
+				if (verbose && pass == 0)
+					warnx("revocation %zu: %s", i + 1, el ?
+					    e.msg : "no <revocation/> in the "
+					    "item");
+				continue;
+			}
+			self = strcasecmp(r.revocationprint, r.keyprint) == 0;
+			if (self != (pass == 0)) {
+				xt_revocation_clear(&r);
+				continue;
+			}
+			signer = NULL;
+			rc = XT_EBADSIG;
+			if (self)
+				rc = xt_revocation_verify(&r, NULL, &e);
+			for (k = 0; !self && k < nkeys && rc < 0; k++) {
 				if (keys[k].v != OK || strcasecmp(
 				    keys[k].pk.print, r.revocationprint) != 0)
 					continue;
 				signer = &keys[k].pk;
 				rc = xt_revocation_verify(&r, signer, &e);
 			}
-		if (rc < 0) {
-			if (verbose)
+			if (rc < 0 && verbose)
 				warnx("revocation of key %.16s ignored: %s",
-				    r.keyid, signer || strcasecmp(
-				    r.revocationprint, r.keyprint) == 0 ?
-				    e.msg : "no valid key of the account "
-				    "signed it");
+				    r.keyid, self || signer ? e.msg : "no "
+				    "valid key of the account signed it");
+			for (j = 0; rc == XT_OK && j < nkeys; j++) {
+				if (keys[j].v == MALFORMED ||
+				    strcmp(keys[j].pk.keyid, r.keyid) != 0)
+					continue;
+				if (pass == 0 && keys[j].v == OK)
+					keys[j].v = REVOKED;
+				hit[j] = 1;
+				if (verbose)
+					warnx("key %.16s: revoked at %s by %s",
+					    r.keyid, r.time, self ? "itself" :
+					    "another key of the account");
+			}
 			xt_revocation_clear(&r);
-			continue;
 		}
-		for (j = 0; j < nkeys; j++) {
-			if (keys[j].v == MALFORMED ||
-			    strcmp(keys[j].pk.keyid, r.keyid) != 0)
-				continue;
-			if (keys[j].v == OK)
-				keys[j].v = REVOKED;
-			if (verbose)
-				warnx("key %.16s: revoked at %s", r.keyid,
-				    r.time);
-		}
-		xt_revocation_clear(&r);
-	}
+	for (j = 0; j < nkeys; j++)
+		if (hit[j] && keys[j].v == OK)
+			keys[j].v = REVOKED;
+	free(hit);
 }
 
 static void

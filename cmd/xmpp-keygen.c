@@ -237,12 +237,15 @@ main(int argc, char *argv[])
 	if ((pubnode = xt_pubkey_node(&pk)) == NULL)
 		errx(1, "out of memory");
 	if (verbose) {
-		char *rp = NULL;
+		char *pp = NULL, *rp = NULL;
 
 		warnx("private key: %s%s", keypath, encrypted ?
 		    " (encrypted)" : "");
+		if (xt_keystore_companion(keypath, ".pub", &pp) == XT_OK)
+			warnx("public key: %s", pp);
 		if (xt_keystore_companion(keypath, ".rev", &rp) == XT_OK)
 			warnx("revocation, for when the key is lost: %s", rp);
+		free(pp);
 		free(rp);
 		warnx("key id: %s", pk.keyid);
 		warnx("print: %s", pk.print);

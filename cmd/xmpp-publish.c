@@ -489,7 +489,7 @@ main(int argc, char *argv[])
 	char msg[XT_ERRLEN], *end, *slash;
 	size_t i;
 	long bits = XT_KEY_BITS_DEFAULT;
-	int ch, li = 0, rc, serving = 0, gen = 0, readin;
+	int ch, li = 0, rc, serving = 0, gen = 0, bflag = 0, readin;
 
 	if ((rc = xt_init(&e)) < 0)
 		errx(xt_exit_status(rc), "%s", e.msg);
@@ -539,6 +539,7 @@ main(int argc, char *argv[])
 			    bits != 4096))
 				errx(2, "-b: key size must be 2048, 3072 or "
 				    "4096");
+			bflag = 1;
 			break;
 		case 'v':
 			verbose = 1;
@@ -566,6 +567,8 @@ main(int argc, char *argv[])
 		errx(2, "--node and --serve do not go together");
 	if (gen && !serving)
 		errx(2, "--generate goes with --serve");
+	if (bflag && !gen)
+		errx(2, "-b goes with --generate");
 	if (gen && path != NULL)
 		errx(2, "--generate reads no input");
 
