@@ -489,6 +489,9 @@ main(int argc, char *argv[])
 	so.debug = ac.debug ? debug_out : NULL;
 	if ((rc = xt_account_login(&ac, &so, &sess, &e)) < 0)
 		die(rc, e.msg);
+	if (verbose)
+		warnx("logged in as %s with %s", xt_session_jid(sess),
+		    xt_session_mech(sess));
 
 	if (direct != NULL)
 		fetch_direct(direct);

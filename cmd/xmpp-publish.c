@@ -609,6 +609,9 @@ main(int argc, char *argv[])
 	so.debug = ac.debug ? debug_out : NULL;
 	if ((rc = xt_account_login(&ac, &so, &sess, &e)) < 0)
 		die(rc, e.msg);
+	if (verbose)
+		warnx("logged in as %s with %s", xt_session_jid(sess),
+		    xt_session_mech(sess));
 
 	if (retract != NULL) {
 		if ((rc = xt_pep_retract(sess, node, retract, &e)) < 0)

@@ -590,15 +590,16 @@ tty_ask(int fd, char *buf, const char *fmt, ...)
 	sigemptyset(&sa.sa_mask);
 	for (i = 0; i < 4; i++)
 		sigaction(sigs[i], &sa, &old_sa[i]);
-	va_start(ap, fmt);
-	vdprintf(fd, fmt, ap);
-	va_end(ap);
+	/* Echo off before the prompt: nothing typed after it is shown. */
 	if (tcgetattr(fd, &old) == 0) {
 		saved = 1;
 		raw = old;
 		raw.c_lflag &= ~(ECHO | ECHONL);
 		tcsetattr(fd, TCSAFLUSH, &raw);
 	}
+	va_start(ap, fmt);
+	vdprintf(fd, fmt, ap);
+	va_end(ap);
 	while (n < SECRET_MAX && !caught) {
 		if ((r = read(fd, buf + n, 1)) != 1 || buf[n] == '\n')
 			break;

@@ -346,7 +346,7 @@ check_dir(const char *dir, struct xt_error *e)
 	if (stat(dir, &st) < 0)
 		return errno == ENOENT ? XT_OK : sys_error(e, dir);
 	if (!S_ISDIR(st.st_mode))
-		return xt_error_set(e, XT_EINVAL, "%s: not a directory", dir);
+		return xt_error_set(e, XT_ESYS, "%s: not a directory", dir);
 	if (st.st_mode & 022)
 		return xt_error_set(e, XT_EPERM, "%s: writable by others "
 		    "(mode %03o); chmod 700 it", dir,
