@@ -185,9 +185,10 @@ xt_keystore_save(const char *path, const char *pem, size_t pemlen,
 {
 	/* In the order written: revocation, public element, key last. */
 	char *p[3] = { NULL, NULL, NULL }, *text[2] = { NULL, NULL };
-	size_t len[2];
+	char *dst[3] = { NULL, NULL, NULL };
+	size_t len[2], n;
 	char keyid[65];
-	int written[3] = { 0, 0, 0 }, flags, rc, i, held = 0;
+	int written[3] = { 0, 0, 0 }, rc, i, held = 0;
 	sigset_t hold, saved;
 
 	if (keypath != NULL)
@@ -209,7 +210,22 @@ xt_keystore_save(const char *path, const char *pem, size_t pemlen,
 	for (i = 0; i < 3; i++)
 		if ((rc = check_free(p[i], force, e)) < 0)
 			goto out;
-	flags = XT_WRITE_MKDIR | (force ? XT_WRITE_FORCE : 0);
+	/*
+	 * With force, the new files are written beside the old ones first and
+	 * take their names only once all three are there: a failure (a full
+	 * disk) then leaves the old key with its .pub and .rev.
+	 */
+	for (i = 0; i < 3; i++) {
+		n = strlen(p[i]) + 32;
+		if ((dst[i] = malloc(n)) == NULL) {
+			rc = xt_error_set(e, XT_ENOMEM, "out of memory");
+			goto out;
+		}
+		if (force)
+			snprintf(dst[i], n, "%s.%ld.new", p[i], (long)getpid());
+		else
+			snprintf(dst[i], n, "%s", p[i]);
+	}
 	/*
 	 * The three go together: a signal that would end the process waits
 	 * until all are written (or all removed). Only SIGKILL can leave a
@@ -224,29 +240,39 @@ xt_keystore_save(const char *path, const char *pem, size_t pemlen,
 	held = 1;
 	for (i = 0; i < 3; i++) {
 		/* The PEM goes from the caller's buffer to the file only. */
-		rc = i < 2 ? xt_file_write(p[i], text[i], len[i], flags, e) :
-		    xt_file_write(p[i], pem, pemlen, flags, e);
+		rc = i < 2 ? xt_file_write(dst[i], text[i], len[i],
+		    XT_WRITE_MKDIR, e) : xt_file_write(dst[i], pem, pemlen,
+		    XT_WRITE_MKDIR, e);
 		if (rc < 0)
 			goto out;
 		written[i] = 1;
 	}
+	/* rename(2) replaces a name, never follows one. */
+	for (i = 0; force && i < 3; i++)
+		if (rename(dst[i], p[i]) < 0) {
+			rc = xt_error_set(e, XT_ESYS, "%s: %s", p[i],
+			    strerror(errno));
+			goto out;
+		} else
+			written[i] = 0;
 	if (keypath != NULL) {
 		*keypath = p[2];
 		p[2] = NULL;
 	}
 out:
 	/*
-	 * A half-stored key is worse than none: remove what this call wrote.
-	 * A file replaced under force is already gone; one that existed and
-	 * was not written is never touched.
+	 * A half-stored key is worse than none: remove what this call wrote
+	 * and did not yet rename. A file that existed is never touched.
 	 */
 	for (i = 0; rc < 0 && i < 3; i++)
 		if (written[i])
-			unlink(p[i]);
+			unlink(dst[i]);
 	if (held)
 		sigprocmask(SIG_SETMASK, &saved, NULL);
-	for (i = 0; i < 3; i++)
+	for (i = 0; i < 3; i++) {
 		free(p[i]);
+		free(dst[i]);
+	}
 	free(text[0]);
 	free(text[1]);
 	return rc;

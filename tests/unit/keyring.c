@@ -7,6 +7,7 @@
 #include <ftw.h>
 #include <signal.h>
 #include <stdarg.h>
+#include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -337,6 +338,53 @@ check_saved(const struct fixture *f, const char *keypath, const char *what)
 
 /* Make the .key write fail after the .pub and .rev writes succeeded. */
 static void
+put_old(const char *path, const char *text)
+{
+	FILE *f = fopen(path, "w");
+
+	if (f == NULL || fputs(text, f) == EOF || fclose(f) == EOF)
+		abort();
+	chmod(path, 0600);
+}
+
+static int
+same_text(const char *path, const char *text)
+{
+	char buf[64] = "";
+	FILE *f = fopen(path, "r");
+	size_t n;
+
+	if (f == NULL)
+		return 0;
+	n = fread(buf, 1, sizeof(buf) - 1, f);
+	fclose(f);
+	buf[n] = '\0';
+	return strcmp(buf, text) == 0;
+}
+
+/* Only k.key, k.pub and k.rev in the key's directory. */
+static int
+no_new_files(const char *keypath)
+{
+	char dir[1024], *slash;
+	struct dirent *de;
+	DIR *d;
+	int n = 0;
+
+	snprintf(dir, sizeof(dir), "%s", keypath);
+	if ((slash = strrchr(dir, '/')) == NULL)
+		return 0;
+	*slash = '\0';
+	if ((d = opendir(dir)) == NULL)
+		return 0;
+	while ((de = readdir(d)) != NULL)
+		if (strcmp(de->d_name, ".") != 0 && strcmp(de->d_name, "..") != 0)
+			n++;
+	closedir(d);
+	return n == 3;
+}
+
+static void
 test_cleanup(const struct fixture *f)
 {
 	struct xt_error e = { 0, "" };
@@ -366,6 +414,22 @@ test_cleanup(const struct fixture *f)
 	signal(SIGXFSZ, SIG_DFL);
 	ok(!exists(kp) && !exists(pp) && !exists(rp),
 	    "save: what was written before the failure is removed");
+
+	/* With force, the old three survive a failed replacement whole. */
+	put_old(kp, "old key\n");
+	put_old(pp, "old pub\n");
+	put_old(rp, "old rev\n");
+	getrlimit(RLIMIT_FSIZE, &old);
+	setrlimit(RLIMIT_FSIZE, &rl);
+	signal(SIGXFSZ, SIG_IGN);
+	ok(xt_keystore_save(kp, f->pem, f->pemlen, f->pub, f->revn, 1, NULL,
+	    &e) < 0, "forced save: the key write fails (%s)", e.msg);
+	setrlimit(RLIMIT_FSIZE, &old);
+	signal(SIGXFSZ, SIG_DFL);
+	ok(same_text(kp, "old key\n") && same_text(pp, "old pub\n") &&
+	    same_text(rp, "old rev\n"),
+	    "forced save that failed: the old key, .pub and .rev unchanged");
+	ok(no_new_files(kp), "and nothing else left beside them");
 	free(kp);
 	free(pp);
 	free(rp);
