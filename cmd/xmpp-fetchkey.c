@@ -135,9 +135,9 @@ add_key(const struct xt_node *el, const char *where)
 		    jid);
 	else
 		warnx("key %.16s: print ok (%s rule)%s%s", k->pk.keyid,
-		    k->pk.rule == XT_PRINT_LEGACY ? "XEP-0189 example" :
-		    "current", k->v == OK ? "" : k->v == NOTYET ?
-		    ", but valid only from " : ", but expired on ",
+		    xt_print_rule_name(k->pk.rule), k->v == OK ? "" :
+		    k->v == NOTYET ? ", but valid only from " :
+		    ", but expired on ",
 		    k->v == OK ? "" : k->v == NOTYET ? k->pk.begin :
 		    k->pk.end);
 }

@@ -48,8 +48,7 @@ read_pubkey(const char *path, struct xt_pubkey *pk)
 		errx(xt_exit_status(rc), "%s", e.msg);
 	if (verbose)
 		warnx("%s: key %.16s of %s, print ok (%s rule)", path ? path :
-		    "stdin", pk->keyid, pk->jid, pk->rule == XT_PRINT_LEGACY ?
-		    "XEP-0189 example" : "current");
+		    "stdin", pk->keyid, pk->jid, xt_print_rule_name(pk->rule));
 }
 
 static int

@@ -606,6 +606,13 @@ canonical_dates(const struct xt_pubkey *pk)
 	    strcmp(pk->begin, b) == 0 && strcmp(pk->end, n) == 0;
 }
 
+const char *
+xt_print_rule_name(enum xt_print_rule rule)
+{
+	return rule == XT_PRINT_LEGACY ? "XEP-0189 example" :
+	    rule == XT_PRINT_CURRENT ? "current" : "no";
+}
+
 /*
  * Note that a print made by the legacy rule covers the key only: begin,
  * end and jid are then bound to it by nothing but where the element came

@@ -727,6 +727,8 @@ int		 xt_pubkey_parse(const struct xt_node *n, struct xt_pubkey *pk,
 		    struct xt_error *e);
 /* Free the fields (pk itself is the caller's) and zero it. */
 void		 xt_pubkey_clear(struct xt_pubkey *pk);
+/* How a tool names a rule: "current" or "XEP-0189 example". */
+const char	*xt_print_rule_name(enum xt_print_rule rule);
 /* The print of pk by rule, lowercase hex into out[65]. */
 int		 xt_pubkey_print(const struct xt_pubkey *pk,
 		    enum xt_print_rule rule, char out[65]);
