@@ -16,7 +16,7 @@
 
 #define DEFAULT_VALID	(365 * 86400LL)
 
-enum { O_FORCE = 256, O_BEGIN, O_END, O_VALID, O_URI, O_PASS, O_PASSFILE };
+enum { O_FORCE = XT_OPT_TOOL, O_BEGIN, O_END, O_VALID, O_URI, O_PASS, O_PASSFILE };
 
 static const struct option longopts[] = {
 	{ "bits",		required_argument,	NULL, 'b' },
@@ -28,22 +28,21 @@ static const struct option longopts[] = {
 	{ "uri",		required_argument,	NULL, O_URI },
 	{ "passphrase",		no_argument,		NULL, O_PASS },
 	{ "passphrase-file",	required_argument,	NULL, O_PASSFILE },
-	{ "verbose",		no_argument,		NULL, 'v' },
-	{ "help",		no_argument,		NULL, 'h' },
-	{ "version",		no_argument,		NULL, 'V' },
-	{ NULL,			0,			NULL, 0 }
+	XT_CLI_LONGOPTS
 };
 
-static void __attribute__((noreturn))
-usage(int status)
-{
-	fprintf(status ? stderr : stdout,
-	    "usage: xmpp-keygen [-v] [-b bits] [-o file] [--force] "
-	    "[--begin time]\n"
-	    "                   [--end time | --valid duration] [--uri uri]\n"
-	    "                   [--passphrase | --passphrase-file file] jid\n");
-	exit(status);
-}
+static const char usage[] =
+    "usage: xmpp-keygen [-v] [-b bits] [-o file] [--force] "
+    "[--begin time]\n"
+    "                   [--end time | --valid duration] [--uri uri]\n"
+    "                   [--passphrase | --passphrase-file file] jid\n";
+
+static struct xt_cli cli = {
+	.tool = "xmpp-keygen",
+	.usage = usage,
+	.shortopts = "b:o:",
+	.longopts = longopts
+};
 
 /* "N" followed by d, w, m (30 days) or y (365 days), in seconds. */
 static int
@@ -120,27 +119,18 @@ main(int argc, char *argv[])
 	struct xt_node *pubnode;
 	const char *out = NULL, *begin_s = NULL, *end_s = NULL, *valid_s = NULL;
 	const char *uri = NULL, *passfile = NULL;
-	char msg[XT_ERRLEN], *bare, *pass = NULL, *keypath, *s, *end;
+	char *bare, *pass = NULL, *keypath, *s;
 	int64_t now = (int64_t)time(NULL), begin, until, valid = DEFAULT_VALID;
-	long bits = XT_KEY_BITS_DEFAULT;
-	int ch, li, rc, force = 0, ask = 0, verbose = 0, encrypted;
+	unsigned bits = XT_KEY_BITS_DEFAULT;
+	int ch, rc, force = 0, ask = 0, encrypted;
 
-	if ((rc = xt_init(&e)) < 0)
-		errx(xt_exit_status(rc), "%s", e.msg);
-	opterr = 0;
-	while ((li = -1, ch = getopt_long(argc, argv, ":b:o:vhV", longopts,
-	    &li)) != -1) {
-		if (li >= 0 && xt_opt_exact(argv, optind, optarg,
-		    longopts[li].name, msg, sizeof(msg)) != NULL)
-			errx(2, "%s", msg);
+	while ((ch = xt_cli_next(&cli, &argc, &argv, &e)) > 0) {
 		switch (ch) {
+		case XT_OPT_SAY:	/* -h, -V */
+			return fputs(cli.say, stdout) == EOF;
 		case 'b':
-			errno = 0;
-			bits = strtol(optarg, &end, 10);
-			if (errno || *end || (bits != 2048 && bits != 3072 &&
-			    bits != 4096))
-				errx(2, "-b: key size must be 2048, 3072 or "
-				    "4096");
+			if ((rc = xt_key_bits(optarg, &bits, &e)) < 0)
+				errx(2, "%s", e.msg);
 			break;
 		case 'o':
 			out = optarg;
@@ -169,21 +159,10 @@ main(int argc, char *argv[])
 		case O_PASSFILE:
 			passfile = optarg;
 			break;
-		case 'v':
-			verbose = 1;
-			break;
-		case 'V':
-			printf("xmpp-keygen %s\n", XT_VERSION);
-			return 0;
-		case 'h':
-			usage(0);
-		default:
-			errx(2, "%s", xt_opt_error(ch, optopt,
-			    argv[optind - 1], msg, sizeof(msg)));
 		}
 	}
-	argc -= optind;
-	argv += optind;
+	if (ch < 0)
+		errx(xt_exit_status(ch), "%s", e.msg);
 	if (argc != 1)
 		errx(2, argc ? "one JID only (see -h)" : "no JID (see -h)");
 	if (end_s != NULL && valid_s != NULL)
@@ -236,7 +215,7 @@ main(int argc, char *argv[])
 		errx(xt_exit_status(rc), "%s", e.msg);
 	if ((pubnode = xt_pubkey_node(&pk)) == NULL)
 		errx(1, "out of memory");
-	if (verbose) {
+	if (cli.verbose) {
 		char *pp = NULL, *rp = NULL;
 
 		warnx("private key: %s%s", keypath, encrypted ?

@@ -30,10 +30,29 @@ static const struct option longopts[] = {
 	{ "serve",		no_argument,		NULL, O_SERVE },
 	{ "generate",		no_argument,		NULL, O_GENERATE },
 	{ "bits",		required_argument,	NULL, 'b' },
-	{ "verbose",		no_argument,		NULL, 'v' },
-	{ "help",		no_argument,		NULL, 'h' },
-	{ "version",		no_argument,		NULL, 'V' },
-	{ NULL,			0,			NULL, 0 }
+	XT_CLI_LONGOPTS
+};
+
+static const char usage[] =
+    "usage: xmpp-publish [-v] [-a jid] [-c file] [-r resource] "
+    "[--password-file file]\n"
+    "                    [--server host[:port]] [--direct-tls] "
+    "[--cafile file | --pin sha256:b64]\n"
+    "                    [--mechanisms list] [--timeout seconds] "
+    "[--debug]\n"
+    "                    [--access open|presence|whitelist] "
+    "[--node node [--id id]] [file]\n"
+    "       xmpp-publish [account options] --retract id --node node\n"
+    "       xmpp-publish [account options] --serve [--generate] "
+    "[-b bits] [file]\n";
+
+static struct xt_cli cli = {
+	.tool = "xmpp-publish",
+	.usage = usage,
+	.shortopts = "b:",
+	.longopts = longopts,
+	.login = 1,
+	.note = warnx
 };
 
 /* One element to publish, checked before anything is sent. */
@@ -51,45 +70,16 @@ static const char pubkey_node[] = XT_NS_PUBKEY;
 static const char revoke_node[] = XT_NS_REVOKE;
 static const char attest_node[] = XT_NS_ATTEST;
 
-static struct xt_session *sess;
 static struct pub *pubs;
 static size_t npubs, nkeys;
 static char *account;		/* bare JID of the account */
-static int verbose;
+static struct xt_cli cli;
 static volatile sig_atomic_t stopping;
-
-static void __attribute__((noreturn))
-usage(int status)
-{
-	fprintf(status ? stderr : stdout,
-	    "usage: xmpp-publish [-v] [-a jid] [-c file] [-r resource] "
-	    "[--password-file file]\n"
-	    "                    [--server host[:port]] [--direct-tls] "
-	    "[--cafile file | --pin sha256:b64]\n"
-	    "                    [--mechanisms list] [--timeout seconds] "
-	    "[--debug]\n"
-	    "                    [--access open|presence|whitelist] "
-	    "[--node node [--id id]] [file]\n"
-	    "       xmpp-publish [account options] --retract id --node node\n"
-	    "       xmpp-publish [account options] --serve [--generate] "
-	    "[-b bits] [file]\n");
-	exit(status);
-}
-
-static void
-debug_out(void *arg, char dir, const char *text, size_t len)
-{
-	fprintf(stderr, "%c %.*s\n", dir, (int)len, text);
-}
 
 static void __attribute__((noreturn))
 die(int rc, const char *what)
 {
-	char msg[XT_ERRLEN];
-
-	snprintf(msg, sizeof(msg), "%s", what);
-	xt_session_free(sess);
-	errx(xt_exit_status(rc), "%s", msg);
+	errx(xt_exit_status(rc), "%s", xt_cli_close(&cli, what));
 }
 
 static void
@@ -199,7 +189,7 @@ fetch_key(const char *jid, const char *print, struct xt_pubkey *pk)
 	size_t n, i;
 	int rc, found = 0;
 
-	if ((rc = xt_pep_items(sess, jid, XT_NS_PUBKEY, &items, &n, &e)) ==
+	if ((rc = xt_pep_items(cli.sess, jid, XT_NS_PUBKEY, &items, &n, &e)) ==
 	    XT_ENOTFOUND)
 		return 0;
 	if (rc < 0)
@@ -245,7 +235,7 @@ check_revocations(void)
 			    "published");
 		if ((rc = xt_revocation_verify(&r, &signer, &e)) < 0)
 			die(rc, e.msg);
-		if (verbose)
+		if (cli.verbose)
 			warnx("revocation signed by key %.16s checked",
 			    signer.keyid);
 		xt_revocation_clear(&r);
@@ -290,7 +280,7 @@ check_attestations(void)
 		}
 		if ((rc = xt_attest_verify(&p->a, k, s, &e)) < 0)
 			die(rc, e.msg);
-		if (verbose)
+		if (cli.verbose)
 			warnx("attestation by %s checked", p->a.signerjid);
 		if ((p->id = malloc(strlen(p->a.keyprint) +
 		    strlen(p->a.signerprint) + 2)) == NULL)
@@ -307,7 +297,7 @@ check_pep(void)
 	struct xt_error e = { 0, "" };
 	int rc;
 
-	if ((rc = xt_pep_check(sess, &e)) < 0)
+	if ((rc = xt_pep_check(cli.sess, &e)) < 0)
 		die(rc, e.msg);
 }
 
@@ -323,10 +313,10 @@ publish_all(const char *access)
 		o.access = access;
 		o.max_items = pubs[i].node == pubkey_node && nkeys == 1 ?
 		    "1" : "max";
-		if ((rc = xt_pep_publish(sess, pubs[i].node, pubs[i].id,
+		if ((rc = xt_pep_publish(cli.sess, pubs[i].node, pubs[i].id,
 		    pubs[i].el, &o, &e)) < 0)
 			die(rc, e.msg);
-		if (verbose)
+		if (cli.verbose)
 			warnx("published to %s, item %s", pubs[i].node,
 			    pubs[i].id);
 	}
@@ -345,8 +335,8 @@ send_presence(int generating)
 	    (generating && xt_node_add_elem(p, "generating",
 	    XT_NS_PUBKEY) == NULL))
 		die(XT_ENOMEM, "out of memory");
-	if ((rc = xt_session_send(sess, p)) < 0)
-		die(rc, xt_session_errmsg(sess));
+	if ((rc = xt_session_send(cli.sess, p)) < 0)
+		die(rc, xt_session_errmsg(cli.sess));
 	xt_node_free(p);
 }
 
@@ -383,13 +373,13 @@ serve(const struct xt_pubkey *pk)
 	const char *type;
 	int rc;
 
-	xt_session_set_timeout(sess, 0);
+	xt_session_set_timeout(cli.sess, 0);
 	while (!stopping) {
-		rc = xt_session_recv(sess, &st, SERVE_TICK_MS);
+		rc = xt_session_recv(cli.sess, &st, SERVE_TICK_MS);
 		if (rc == XT_ETIMEOUT)
 			continue;
 		if (rc < 0)
-			die(rc, xt_session_errmsg(sess));
+			die(rc, xt_session_errmsg(cli.sess));
 		type = xt_node_attr(st, "type");
 		r = NULL;
 		if (strcmp(st->name, "iq") == 0 && type != NULL &&
@@ -398,7 +388,7 @@ serve(const struct xt_pubkey *pk)
 			r = reply(st);
 			if (xt_node_add(r, xt_pubkey_node(pk)) == NULL)
 				die(XT_ENOMEM, "out of memory");
-			if (verbose)
+			if (cli.verbose)
 				warnx("key sent to %s",
 				    xt_node_attr(st, "from"));
 		} else if (strcmp(st->name, "iq") == 0 && type != NULL &&
@@ -418,14 +408,14 @@ serve(const struct xt_pubkey *pk)
 			add_feature(q, XT_NS_PUBKEY);
 			add_feature(q, XT_NS_REVOKE);
 			add_feature(q, XT_NS_ATTEST);
-		} else if ((rc = xt_session_answer_iq(sess, st)) < 0)
-			die(rc, xt_session_errmsg(sess));
-		if (r != NULL && (rc = xt_session_send(sess, r)) < 0)
-			die(rc, xt_session_errmsg(sess));
+		} else if ((rc = xt_session_answer_iq(cli.sess, st)) < 0)
+			die(rc, xt_session_errmsg(cli.sess));
+		if (r != NULL && (rc = xt_session_send(cli.sess, r)) < 0)
+			die(rc, xt_session_errmsg(cli.sess));
 		xt_node_free(r);
 		xt_node_free(st);
 	}
-	if (verbose)
+	if (cli.verbose)
 		warnx("stopping");
 }
 
@@ -466,7 +456,7 @@ generate(unsigned bits, struct xt_pubkey *pk)
 	g.end = g.begin + 365 * 86400LL;
 	if ((rc = xt_keystore_create(&g, pk, &path, &e)) < 0)
 		die(rc, e.msg);
-	if (verbose)
+	if (cli.verbose)
 		warnx("new key %s in %s", pk->keyid, path);
 	free(path);
 	if ((pubs = calloc(1, sizeof(*pubs))) == NULL ||
@@ -478,34 +468,21 @@ generate(unsigned bits, struct xt_pubkey *pk)
 int
 main(int argc, char *argv[])
 {
-	struct xt_account ac = { .timeout = -1 };
-	struct xt_session_opts so = { 0 };
 	struct xt_error e = { 0, "" };
 	struct xt_pubkey current = { 0 };
 	struct xt_pep_opts o = { 0 };
 	struct sigaction sa;
 	const char *access = NULL, *node = NULL, *id = NULL, *retract = NULL;
 	const char *path = NULL;
-	char msg[XT_ERRLEN], *end, *slash;
+	char *slash;
 	size_t i;
-	long bits = XT_KEY_BITS_DEFAULT;
-	int ch, li = 0, rc, serving = 0, gen = 0, bflag = 0, readin;
+	unsigned bits = XT_KEY_BITS_DEFAULT;
+	int ch, rc, serving = 0, gen = 0, bflag = 0, readin;
 
-	if ((rc = xt_init(&e)) < 0)
-		errx(xt_exit_status(rc), "%s", e.msg);
-	opterr = 0;
-	while ((li = -1, ch = getopt_long(argc, argv,
-	    ":" XT_ACCOUNT_SHORTOPTS "b:vhV", longopts, &li)) != -1) {
-		if (li >= 0 && xt_opt_exact(argv, optind, optarg,
-		    longopts[li].name, msg, sizeof(msg)) != NULL)
-			errx(2, "%s", msg);
-		if ((rc = xt_account_option(&ac, ch, li >= 0 ?
-		    longopts[li].name : NULL, optarg, &e)) != 0) {
-			if (rc < 0)
-				errx(xt_exit_status(rc), "%s", e.msg);
-			continue;
-		}
+	while ((ch = xt_cli_next(&cli, &argc, &argv, &e)) > 0) {
 		switch (ch) {
+		case XT_OPT_SAY:	/* -h, -V */
+			return fputs(cli.say, stdout) == EOF;
 		case O_ACCESS:
 			if (strcmp(optarg, "open") != 0 &&
 			    strcmp(optarg, "presence") != 0 &&
@@ -533,29 +510,14 @@ main(int argc, char *argv[])
 			gen = 1;
 			break;
 		case 'b':
-			errno = 0;
-			bits = strtol(optarg, &end, 10);
-			if (errno || *end || (bits != 2048 && bits != 3072 &&
-			    bits != 4096))
-				errx(2, "-b: key size must be 2048, 3072 or "
-				    "4096");
+			if ((rc = xt_key_bits(optarg, &bits, &e)) < 0)
+				errx(2, "%s", e.msg);
 			bflag = 1;
 			break;
-		case 'v':
-			verbose = 1;
-			break;
-		case 'V':
-			printf("xmpp-publish %s\n", XT_VERSION);
-			return 0;
-		case 'h':
-			usage(0);
-		default:
-			errx(2, "%s", xt_opt_error(ch, optopt,
-			    argv[optind - 1], msg, sizeof(msg)));
 		}
 	}
-	argc -= optind;
-	argv += optind;
+	if (ch < 0)
+		errx(xt_exit_status(ch), "%s", e.msg);
 	if (argc > 1)
 		errx(2, "one input file at most (see -h)");
 	path = argc == 1 ? argv[0] : NULL;
@@ -597,29 +559,23 @@ main(int argc, char *argv[])
 			free(v);
 	}
 
-	if ((rc = xt_account_resolve(&ac, &e)) < 0)
+	if ((rc = xt_cli_account(&cli, &e)) < 0)
 		errx(xt_exit_status(rc), "%s", e.msg);
-	account = xstrdup(ac.cfg.jid);
+	account = xstrdup(cli.cfg.jid);
 	if ((slash = strchr(account, '/')) != NULL)
 		*slash = '\0';
 	if (node == NULL && npubs > 0)
 		check_input();
-	so.tool = "xmpp-publish";
-	so.timeout_ms = (int)((ac.timeout < 0 ? 30 : ac.timeout) * 1000);
-	so.debug = ac.debug ? debug_out : NULL;
-	if ((rc = xt_account_login(&ac, &so, &sess, &e)) < 0)
+	if ((rc = xt_cli_login(&cli, -1, &e)) < 0)
 		die(rc, e.msg);
-	if (verbose)
-		warnx("logged in as %s with %s", xt_session_jid(sess),
-		    xt_session_mech(sess));
 
 	if (retract != NULL) {
-		if ((rc = xt_pep_retract(sess, node, retract, &e)) < 0)
+		if ((rc = xt_pep_retract(cli.sess, node, retract, &e)) < 0)
 			die(rc, e.msg);
 	} else if (node != NULL) {
 		check_pep();
 		o.access = access ? access : "presence";
-		if ((rc = xt_pep_publish(sess, node, id, pubs[0].el, &o,
+		if ((rc = xt_pep_publish(cli.sess, node, id, pubs[0].el, &o,
 		    &e)) < 0)
 			die(rc, e.msg);
 	} else {
@@ -651,7 +607,7 @@ main(int argc, char *argv[])
 			serve(&current);
 		}
 	}
-	xt_session_free(sess);
+	xt_cli_close(&cli, NULL);
 	for (i = 0; i < npubs; i++) {
 		xt_node_free(pubs[i].el);
 		free(pubs[i].id);
@@ -661,6 +617,5 @@ main(int argc, char *argv[])
 	free(pubs);
 	xt_pubkey_clear(&current);
 	free(account);
-	xt_config_clear(&ac.cfg);
 	return 0;
 }

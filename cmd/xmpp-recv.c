@@ -20,43 +20,31 @@ static const struct option longopts[] = {
 	{ "count",		required_argument,	NULL, O_COUNT },
 	{ "from",		required_argument,	NULL, O_FROM },
 	{ "format",		required_argument,	NULL, O_FORMAT },
-	{ "verbose",		no_argument,		NULL, 'v' },
-	{ "help",		no_argument,		NULL, 'h' },
-	{ "version",		no_argument,		NULL, 'V' },
-	{ NULL,			0,			NULL, 0 }
+	XT_CLI_LONGOPTS
 };
 
-static struct xt_session *sess;
+static const char usage[] =
+    "usage: xmpp-recv [-v] [-a jid] [-c file] [-r resource] "
+    "[--password-file file]\n"
+    "                 [--server host[:port]] [--direct-tls] "
+    "[--cafile file | --pin sha256:base64]\n"
+    "                 [--mechanisms list] [--timeout seconds] "
+    "[--debug] [--count n]\n"
+    "                 [--from jid] [--format text|xml]\n";
 
-static void __attribute__((noreturn))
-usage(int status)
-{
-	fprintf(status ? stderr : stdout,
-	    "usage: xmpp-recv [-v] [-a jid] [-c file] [-r resource] "
-	    "[--password-file file]\n"
-	    "                 [--server host[:port]] [--direct-tls] "
-	    "[--cafile file | --pin sha256:base64]\n"
-	    "                 [--mechanisms list] [--timeout seconds] "
-	    "[--debug] [--count n]\n"
-	    "                 [--from jid] [--format text|xml]\n");
-	exit(status);
-}
-
-static void
-debug_out(void *arg, char dir, const char *text, size_t len)
-{
-	fprintf(stderr, "%c %.*s\n", dir, (int)len, text);
-}
+static struct xt_cli cli = {
+	.tool = "xmpp-recv",
+	.usage = usage,
+	.longopts = longopts,
+	.login = 1,
+	.note = warnx,
+	.quiet = 1	/* it says more once online */
+};
 
 static void __attribute__((noreturn))
 die(int rc, const char *what)
 {
-	char msg[XT_ERRLEN];
-
-	/* what may live in the session: copy it before closing. */
-	snprintf(msg, sizeof(msg), "%s", what);
-	xt_session_free(sess);
-	errx(xt_exit_status(rc), "%s", msg);
+	errx(xt_exit_status(rc), "%s", xt_cli_close(&cli, what));
 }
 
 static long
@@ -158,32 +146,18 @@ print_message(const struct xt_node *m, const char *from, const char *domain,
 int
 main(int argc, char *argv[])
 {
-	struct xt_account ac = { .timeout = -1 };
-	struct xt_session_opts so = { 0 };
 	struct xt_error e = { 0, "" };
-	char msg[XT_ERRLEN];
 	struct xt_node *st, *pres;
 	struct xt_jid fj;
 	const char *from, *type, *filter = NULL;
 	long timeout, count = 0, got = 0;
 	int64_t start = xt_now_ms(), left;
-	int ch, li = 0, rc = XT_OK, xml = 0, verbose = 0;
+	int ch, rc = XT_OK, xml = 0;
 
-	if ((rc = xt_init(&e)) < 0)
-		errx(xt_exit_status(rc), "%s", e.msg);
-	opterr = 0;	/* one line of our own instead of getopt's two */
-	while ((li = -1, ch = getopt_long(argc, argv,
-	    ":" XT_ACCOUNT_SHORTOPTS "vhV", longopts, &li)) != -1) {
-		if (li >= 0 && xt_opt_exact(argv, optind, optarg,
-		    longopts[li].name, msg, sizeof(msg)) != NULL)
-			errx(2, "%s", msg);
-		if ((rc = xt_account_option(&ac, ch, li >= 0 ?
-		    longopts[li].name : NULL, optarg, &e)) != 0) {
-			if (rc < 0)
-				errx(xt_exit_status(rc), "%s", e.msg);
-			continue;
-		}
+	while ((ch = xt_cli_next(&cli, &argc, &argv, &e)) > 0) {
 		switch (ch) {
+		case XT_OPT_SAY:	/* -h, -V */
+			return fputs(cli.say, stdout) == EOF;
 		case O_COUNT:
 			count = number("--count", optarg);
 			break;
@@ -199,55 +173,40 @@ main(int argc, char *argv[])
 			else if (strcmp(optarg, "text") != 0)
 				errx(2, "--format: text or xml");
 			break;
-		case 'v':
-			verbose = 1;
-			break;
-		case 'V':
-			printf("xmpp-recv %s\n", XT_VERSION);
-			return 0;
-		case 'h':
-			usage(0);
-		default:
-			errx(2, "%s", xt_opt_error(ch, optopt,
-			    argv[optind - 1], msg, sizeof(msg)));
 		}
 	}
-	if (optind != argc)
-		errx(2, "%s: xmpp-recv takes no arguments (see -h)",
-		    argv[optind]);
-	if ((rc = xt_account_resolve(&ac, &e)) < 0)
-		errx(xt_exit_status(rc), "%s", e.msg);
+	if (ch < 0)
+		errx(xt_exit_status(ch), "%s", e.msg);
+	if (argc > 0)
+		errx(2, "%s: xmpp-recv takes no arguments (see -h)", argv[0]);
 	/* Without --timeout the login alone is bounded, by 30 s. */
-	timeout = ac.timeout;
-	so.tool = "xmpp-recv";
-	so.timeout_ms = (int)((timeout > 0 ? timeout : 30) * 1000);
-	so.debug = ac.debug ? debug_out : NULL;
-	if ((rc = xt_account_login(&ac, &so, &sess, &e)) < 0)
+	timeout = cli.timeout;
+	if ((rc = xt_cli_login(&cli, (int)((timeout > 0 ? timeout : 30) *
+	    1000), &e)) < 0)
 		die(rc, e.msg);
 	/* Once connected, only an explicit --timeout bounds the wait. */
 	if (timeout > 0) {
 		left = start + timeout * 1000 - xt_now_ms();
-		xt_session_set_timeout(sess, left > 0 ? (int)left : 1);
+		xt_session_set_timeout(cli.sess, left > 0 ? (int)left : 1);
 	} else
-		xt_session_set_timeout(sess, 0);
+		xt_session_set_timeout(cli.sess, 0);
 	/* Initial presence: the server then hands over stored messages. */
 	if ((pres = xt_node_new("presence", XT_NS_CLIENT)) == NULL)
 		die(XT_ENOMEM, "out of memory");
-	if ((rc = xt_session_send(sess, pres)) < 0)
-		die(rc, xt_session_errmsg(sess));
+	if ((rc = xt_session_send(cli.sess, pres)) < 0)
+		die(rc, xt_session_errmsg(cli.sess));
 	xt_node_free(pres);
-	if (verbose)
-		warnx("logged in as %s with %s; waiting", xt_session_jid(sess),
-		    xt_session_mech(sess));
+	xt_cli_note(&cli, "logged in as %s with %s; waiting",
+	    xt_session_jid(cli.sess), xt_session_mech(cli.sess));
 	while (count == 0 || got < count) {
-		if ((rc = xt_session_recv(sess, &st, -1)) < 0)
+		if ((rc = xt_session_recv(cli.sess, &st, -1)) < 0)
 			break;
 		/* RFC 6120 8.1.2.1: no 'from' means our own account. */
 		if ((from = xt_node_attr(st, "from")) == NULL)
-			from = ac.cfg.jid;
+			from = cli.cfg.jid;
 		type = xt_node_attr(st, "type");
 		if (strcmp(st->name, "iq") == 0) {
-			if ((rc = xt_session_answer_iq(sess, st)) < 0) {
+			if ((rc = xt_session_answer_iq(cli.sess, st)) < 0) {
 				xt_node_free(st);
 				break;
 			}
@@ -256,11 +215,11 @@ main(int argc, char *argv[])
 		    (type == NULL || strcmp(type, "error") != 0) &&
 		    (filter == NULL || xt_jid_streq(from, filter,
 		    strchr(filter, '/') == NULL) == 1) &&
-		    print_message(st, from, strchr(ac.cfg.jid, '@') + 1, xml)) {
+		    print_message(st, from, strchr(cli.cfg.jid, '@') + 1, xml)) {
 			got++;
 			if (fflush(stdout) == EOF || ferror(stdout)) {
 				xt_node_free(st);
-				xt_session_free(sess);
+				xt_cli_close(&cli, NULL);
 				err(1, "stdout");
 			}
 		}
@@ -270,9 +229,8 @@ main(int argc, char *argv[])
 		rc = XT_OK;
 	if (rc < 0)
 		die(rc, rc == XT_ETIMEOUT ? "timed out before enough messages "
-		    "came" : xt_session_errmsg(sess));
-	xt_session_free(sess);
-	xt_config_clear(&ac.cfg);
+		    "came" : xt_session_errmsg(cli.sess));
+	xt_cli_close(&cli, NULL);
 	if (fflush(stdout) == EOF || ferror(stdout))
 		err(1, "stdout");
 	return 0;

@@ -25,51 +25,38 @@ static const struct option longopts[] = {
 	{ "lines",		no_argument,		NULL, O_LINES },
 	{ "raw",		no_argument,		NULL, O_RAW },
 	{ "key",		required_argument,	NULL, O_KEY },
-	{ "verbose",		no_argument,		NULL, 'v' },
-	{ "help",		no_argument,		NULL, 'h' },
-	{ "version",		no_argument,		NULL, 'V' },
-	{ NULL,			0,			NULL, 0 }
+	XT_CLI_LONGOPTS
 };
 
-static struct xt_session *sess;
+static const char usage[] =
+    "usage: xmpp-send [-v] [-a jid] [-c file] [-r resource] "
+    "[-s subject] [-t type]\n"
+    "                 [--password-file file] [--server host[:port]] "
+    "[--direct-tls]\n"
+    "                 [--cafile file | --pin sha256:base64] "
+    "[--mechanisms list]\n"
+    "                 [--timeout seconds] [--debug] "
+    "[--lines | --raw | --key file]\n"
+    "                 jid ...\n";
+
+static struct xt_cli cli = {
+	.tool = "xmpp-send",
+	.usage = usage,
+	.shortopts = "s:t:",
+	.longopts = longopts,
+	.login = 1,
+	.note = warnx
+};
 static int bounced;		/* a recipient's error came back */
 static char **rcpt;
-static int nrcpt, verbose;
+static int nrcpt;
 static const char *subject, *mtype = "chat";
 static struct xt_node *pubkey;	/* --key: sent instead of a body */
 
 static void __attribute__((noreturn))
-usage(int status)
-{
-	fprintf(status ? stderr : stdout,
-	    "usage: xmpp-send [-v] [-a jid] [-c file] [-r resource] "
-	    "[-s subject] [-t type]\n"
-	    "                 [--password-file file] [--server host[:port]] "
-	    "[--direct-tls]\n"
-	    "                 [--cafile file | --pin sha256:base64] "
-	    "[--mechanisms list]\n"
-	    "                 [--timeout seconds] [--debug] "
-	    "[--lines | --raw | --key file]\n"
-	    "                 jid ...\n");
-	exit(status);
-}
-
-static void
-debug_out(void *arg, char dir, const char *text, size_t len)
-{
-	fprintf(stderr, "%c %.*s\n", dir, (int)len, text);
-}
-
-/* Exit with the status for rc, after one line on stderr. */
-static void __attribute__((noreturn))
 die(int rc, const char *what)
 {
-	char msg[XT_ERRLEN];
-
-	/* what may live in the session: copy it before closing. */
-	snprintf(msg, sizeof(msg), "%s", what);
-	xt_session_free(sess);
-	errx(xt_exit_status(rc), "%s", msg);
+	errx(xt_exit_status(rc), "%s", xt_cli_close(&cli, what));
 }
 
 /*
@@ -133,7 +120,7 @@ make_message(const char *to, const char *body, size_t n)
 	char *id;
 
 	if ((m = xt_node_new("message", XT_NS_CLIENT)) == NULL ||
-	    (id = xt_session_id(sess)) == NULL)
+	    (id = xt_session_id(cli.sess)) == NULL)
 		goto oom;
 	if (xt_node_set_attr(m, "to", to) < 0 ||
 	    xt_node_set_attr(m, "type", mtype) < 0 ||
@@ -163,8 +150,8 @@ send_node(const struct xt_node *st)
 {
 	int rc;
 
-	if ((rc = xt_session_send(sess, st)) < 0)
-		die(rc, xt_session_errmsg(sess));
+	if ((rc = xt_session_send(cli.sess, st)) < 0)
+		die(rc, xt_session_errmsg(cli.sess));
 }
 
 /* A bounce for one of our messages: the server could not deliver it. */
@@ -196,16 +183,16 @@ drain(void)
 	struct xt_node *st;
 	int rc;
 
-	while ((rc = xt_session_recv(sess, &st, 0)) == XT_OK) {
+	while ((rc = xt_session_recv(cli.sess, &st, 0)) == XT_OK) {
 		bounced |= check_bounce(st);
-		rc = xt_session_answer_iq(sess, st);
+		rc = xt_session_answer_iq(cli.sess, st);
 		xt_node_free(st);
 		if (rc < 0)
-			die(rc, xt_session_errmsg(sess));
+			die(rc, xt_session_errmsg(cli.sess));
 	}
 	/* Nothing more now is fine; a broken stream is not. */
 	if (rc != XT_ETIMEOUT)
-		die(rc, xt_session_errmsg(sess));
+		die(rc, xt_session_errmsg(cli.sess));
 }
 
 /*
@@ -216,7 +203,7 @@ static void
 round_trip(void)
 {
 	struct xt_node *iq, *ping;
-	const char *bare = xt_session_jid(sess);
+	const char *bare = xt_session_jid(cli.sess);
 	char *domain;
 	int rc;
 
@@ -229,12 +216,12 @@ round_trip(void)
 	    xt_node_set_attr(iq, "to", domain) < 0 ||
 	    (ping = xt_node_add_elem(iq, "ping", XT_NS_PING)) == NULL)
 		die(XT_ENOMEM, "out of memory");
-	rc = xt_session_iq(sess, iq, NULL, -1);
+	rc = xt_session_iq(cli.sess, iq, NULL, -1);
 	xt_node_free(iq);
 	free(domain);
 	/* Any answer, even an error, proves the server read all before. */
 	if (rc < 0 && rc != XT_ESTANZA)
-		die(rc, xt_session_errmsg(sess));
+		die(rc, xt_session_errmsg(cli.sess));
 	drain();
 }
 
@@ -243,7 +230,7 @@ static void __attribute__((noreturn))
 stop(int lineno, const char *why)
 {
 	round_trip();
-	xt_session_free(sess);
+	xt_cli_close(&cli, NULL);
 	errx(bounced ? 5 : 2, "stdin: line %d: %s; stopped there", lineno,
 	    why);
 }
@@ -289,8 +276,8 @@ send_lines(void)
 		/* Idle for a while: answer the server, keep the link up. */
 		if (poll(&in, 1, keepalive_ms) == 0) {
 			drain();
-			if ((rc = xt_session_keepalive(sess)) < 0)
-				die(rc, xt_session_errmsg(sess));
+			if ((rc = xt_session_keepalive(cli.sess)) < 0)
+				die(rc, xt_session_errmsg(cli.sess));
 			continue;
 		}
 		r = read(0, buf + have, sizeof(buf) - 1 - have);
@@ -389,31 +376,20 @@ read_all(size_t *n)
 int
 main(int argc, char *argv[])
 {
-	struct xt_account ac = { .timeout = -1 };
-	struct xt_session_opts so = { 0 };
 	struct xt_error e = { 0, "" };
-	char msg[XT_ERRLEN];
 	struct xt_node **raw = NULL;
 	const char *bad, *keyfile = NULL;
 	char *body = NULL;
 	size_t n = 0, nraw = 0, i;
-	int ch, li = 0, rc, lines = 0, rawmode = 0, tflag = 0;
+	int ch, rc, lines = 0, rawmode = 0, tflag = 0;
 
-	if ((rc = xt_init(&e)) < 0)
-		errx(xt_exit_status(rc), "%s", e.msg);
-	opterr = 0;	/* one line of our own instead of getopt's two */
-	while ((li = -1, ch = getopt_long(argc, argv,
-	    ":" XT_ACCOUNT_SHORTOPTS "s:t:vhV", longopts, &li)) != -1) {
-		if (li >= 0 && xt_opt_exact(argv, optind, optarg,
-		    longopts[li].name, msg, sizeof(msg)) != NULL)
-			errx(2, "%s", msg);
-		if ((rc = xt_account_option(&ac, ch, li >= 0 ?
-		    longopts[li].name : NULL, optarg, &e)) != 0) {
-			if (rc < 0)
-				errx(xt_exit_status(rc), "%s", e.msg);
-			continue;
-		}
+	while ((ch = xt_cli_next(&cli, &argc, &argv, &e)) > 0) {
 		switch (ch) {
+		case XT_OPT_SAY:	/* -h, -V */
+			return fputs(cli.say, stdout) == EOF;
+		case O_KEY:
+			keyfile = optarg;
+			break;
 		case 's':
 			subject = optarg;
 			break;
@@ -431,24 +407,10 @@ main(int argc, char *argv[])
 		case O_RAW:
 			rawmode = 1;
 			break;
-		case O_KEY:
-			keyfile = optarg;
-			break;
-		case 'v':
-			verbose = 1;
-			break;
-		case 'V':
-			printf("xmpp-send %s\n", XT_VERSION);
-			return 0;
-		case 'h':
-			usage(0);
-		default:
-			errx(2, "%s", xt_opt_error(ch, optopt,
-			    argv[optind - 1], msg, sizeof(msg)));
 		}
 	}
-	argc -= optind;
-	argv += optind;
+	if (ch < 0)
+		errx(xt_exit_status(ch), "%s", e.msg);
 	if (lines + rawmode + (keyfile != NULL) > 1)
 		errx(2, "--lines, --raw and --key do not go together");
 	if (argc == 0 && !rawmode)
@@ -501,32 +463,24 @@ main(int argc, char *argv[])
 			    body[n - 1] == '\r'))
 				body[--n] = '\0';
 			if (n == 0) {
-				if (verbose)
+				if (cli.verbose)
 					warnx("stdin is empty: nothing sent");
 				free(body);
-				xt_config_clear(&ac.cfg);
+				xt_cli_close(&cli, NULL);
 				return 0;
 			}
 		}
 	}
-	if ((rc = xt_account_resolve(&ac, &e)) < 0)
-		errx(xt_exit_status(rc), "%s", e.msg);
-	so.tool = "xmpp-send";
-	so.timeout_ms = (int)((ac.timeout < 0 ? 30 : ac.timeout) * 1000);
-	so.debug = ac.debug ? debug_out : NULL;
-	if ((rc = xt_account_login(&ac, &so, &sess, &e)) < 0)
+	if ((rc = xt_cli_login(&cli, -1, &e)) < 0)
 		die(rc, e.msg);
-	if (verbose)
-		warnx("logged in as %s with %s", xt_session_jid(sess),
-		    xt_session_mech(sess));
 	if (lines) {
 		/* A line may come at any time: no overall deadline now. */
-		xt_session_set_timeout(sess, 0);
+		xt_session_set_timeout(cli.sess, 0);
 		send_lines();
 	} else if (rawmode) {
 		for (i = 0; i < nraw; i++) {
 			if (xt_node_attr(raw[i], "id") == NULL) {
-				char *id = xt_session_id(sess);
+				char *id = xt_session_id(cli.sess);
 
 				if (id == NULL || xt_node_set_attr(raw[i], "id",
 				    id) < 0)
@@ -544,8 +498,7 @@ main(int argc, char *argv[])
 		round_trip();
 	}
 	free(body);
-	xt_session_free(sess);
-	xt_config_clear(&ac.cfg);
+	xt_cli_close(&cli, NULL);
 	if (bounced)
 		return 5;
 	if (fflush(stdout) == EOF || ferror(stdout))

@@ -96,44 +96,6 @@ xt_exit_status(int code)
 	return 1;
 }
 
-const char *
-xt_opt_error(int ch, int opt, const char *word, char *buf, size_t len)
-{
-	/* optopt names a short option; a long one is only in the word. */
-	if (ch == ':' && opt != 0 && opt < 256)
-		snprintf(buf, len, "-%c needs an argument (see -h)", opt);
-	else if (ch == ':')
-		snprintf(buf, len, "%s needs an argument (see -h)", word);
-	else if (opt != 0 && opt < 256)
-		snprintf(buf, len, "unknown option -%c (see -h)", opt);
-	else	/* the name only: what follows '=' may be a secret */
-		snprintf(buf, len, "unknown option %.*s (see -h)",
-		    (int)strcspn(word, "="), word);
-	xt_oneline(buf);
-	return buf;
-}
-
-const char *
-xt_opt_exact(char *const argv[], int ind, const char *arg, const char *name,
-    char *buf, size_t len)
-{
-	const char *w;
-	size_t n;
-
-	/* The option's word: before its argument if that came apart. */
-	w = arg != NULL && ind >= 2 && arg == argv[ind - 1] ? argv[ind - 2] :
-	    argv[ind - 1];
-	if (strncmp(w, "--", 2) != 0)
-		return NULL;
-	n = strcspn(w + 2, "=");
-	if (n == strlen(name) && strncmp(w + 2, name, n) == 0)
-		return NULL;
-	snprintf(buf, len, "unknown option %.*s (see -h; long options are "
-	    "not abbreviated)", (int)(n + 2), w);
-	xt_oneline(buf);
-	return buf;
-}
-
 void
 xt_wipe(void *p, size_t n)
 {

@@ -6,6 +6,7 @@
  */
 #define _GNU_SOURCE		/* memmem */
 
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -82,6 +83,22 @@ xt_key_free(struct xt_key *k)
 		gnutls_privkey_deinit(k->priv);
 	gnutls_x509_privkey_deinit(k->x509);
 	free(k);
+}
+
+int
+xt_key_bits(const char *s, unsigned *bits, struct xt_error *e)
+{
+	char *end;
+	long v;
+
+	errno = 0;
+	v = strtol(s, &end, 10);
+	if (errno || *end != '\0' || end == s || (v != 2048 && v != 3072 &&
+	    v != 4096))
+		return xt_error_set(e, XT_EINVAL, "-b: key size must be 2048, "
+		    "3072 or 4096");
+	*bits = (unsigned)v;
+	return XT_OK;
 }
 
 int

@@ -63,24 +63,6 @@ int		 xt_exit_status(int code);
 
 #define XT_VERSION	"0.1"
 
-/*
- * The one-line message for an option getopt_long refused (with ":" first
- * in its option string): ch is what it returned (':' or '?'), opt its
- * optopt, word the argument it stopped at. Written into buf, returned.
- */
-const char	*xt_opt_error(int ch, int opt, const char *word, char *buf,
-		    size_t len);
-
-/*
- * getopt_long takes any unambiguous prefix of a long option, so that
- * "--passphrase WORD" would be read as --passphrase-file WORD. Called
- * after getopt_long returned a long option (its name, optind and optarg):
- * NULL if the word was written out in full, else the one-line message
- * (in buf) refusing it, without any "=value".
- */
-const char	*xt_opt_exact(char *const argv[], int ind, const char *arg,
-		    const char *name, char *buf, size_t len);
-
 /* Wipe n bytes in a way the compiler may not elide. */
 void		 xt_wipe(void *p, size_t n);
 /* Compare n bytes in time independent of their contents: 0 if equal. */
@@ -633,6 +615,8 @@ int		 xt_passphrase_read(const char *file, const char *prompt,
 /* An RSA private key (GnuTLS). */
 struct xt_key;
 
+/* The key size an option names: 2048, 3072 or 4096, else XT_EINVAL. */
+int		 xt_key_bits(const char *s, unsigned *bits, struct xt_error *e);
 /* A new RSA key of bits (2048, 3072 or 4096) from GnuTLS. */
 int		 xt_key_generate(struct xt_key **kp, unsigned bits,
 		    struct xt_error *e);
@@ -848,14 +832,25 @@ int		 xt_attest_data(const struct xt_attest *a, const char *key,
 int		 xt_pubkey_read(const char *path, struct xt_pubkey *pk,
 		    struct xt_error *e);
 
-/* ---------------------------------------------------------------- account */
+/* ---------------------------------------------------------------- cli */
 
 /*
- * The options of every tool that logs in (DESIGN.md 2), to put first in
- * its getopt_long table; its own long options take codes from
- * XT_OPT_TOOL on. Those coded XT_OPT_CONF are config-file settings by name.
+ * The command line every tool shares (DESIGN.md 2, STYLE.md): getopt_long
+ * with long options taken only when written out in full (getopt_long would
+ * read "--passphrase WORD" as --passphrase-file WORD), one line of our own
+ * for what it refuses, -v, -h and -V; for the tools that log in, the
+ * account options and the way from them to a connected session (config
+ * file, account, password, session), so that neither config nor session
+ * knows the other.
+ *
+ * A tool's getopt_long table starts with XT_ACCOUNT_LONGOPTS if it logs
+ * in, then its own options (long-only ones coded from XT_OPT_TOOL on), and
+ * ends with XT_CLI_LONGOPTS. Options coded XT_OPT_CONF are config-file
+ * settings by name.
  */
-enum { XT_OPT_CONF = 0x100, XT_OPT_TIMEOUT, XT_OPT_DEBUG, XT_OPT_TOOL };
+enum { XT_OPT_CONF = 0x100, XT_OPT_TIMEOUT, XT_OPT_DEBUG, XT_OPT_SAY,
+    XT_OPT_TIME, XT_OPT_PASSFILE, XT_OPT_VERIFY, XT_OPT_SIGNER,
+    XT_OPT_TOOL };
 #define XT_ACCOUNT_SHORTOPTS	"a:c:r:p::"
 #define XT_ACCOUNT_LONGOPTS \
 	{ "account",		required_argument,	NULL, 'a' }, \
@@ -870,34 +865,101 @@ enum { XT_OPT_CONF = 0x100, XT_OPT_TIMEOUT, XT_OPT_DEBUG, XT_OPT_TOOL };
 	{ "mechanisms",		required_argument,	NULL, XT_OPT_CONF }, \
 	{ "timeout",		required_argument,	NULL, XT_OPT_TIMEOUT }, \
 	{ "debug",		no_argument,		NULL, XT_OPT_DEBUG }
+/*
+ * The options of the tools that sign with one of our keys, -k KEY among
+ * them, or --verify what was signed.
+ */
+#define XT_SIGN_SHORTOPTS	"k:"
+#define XT_SIGN_LONGOPTS \
+	{ "time",		required_argument,	NULL, XT_OPT_TIME }, \
+	{ "passphrase-file",	required_argument,	NULL, XT_OPT_PASSFILE }, \
+	{ "verify",		no_argument,		NULL, XT_OPT_VERIFY }, \
+	{ "signer",		required_argument,	NULL, XT_OPT_SIGNER }
+#define XT_CLI_LONGOPTS \
+	{ "verbose",		no_argument,		NULL, 'v' }, \
+	{ "help",		no_argument,		NULL, 'h' }, \
+	{ "version",		no_argument,		NULL, 'V' }, \
+	{ NULL,			0,			NULL, 0 }
 
-/* What those options said. Zero it, then set timeout to -1. */
-struct xt_account {
-	struct xt_config cfg;
+/* Shows a -v explanation to the user, printf-style (warnx(3) will do). */
+typedef void	(*xt_note_fn)(const char *fmt, ...);
+
+struct option;
+
+struct xt_cli {
+	/* Set by the tool. */
+	const char	*tool;		/* "xmpp-send" */
+	const char	*usage;		/* the synopsis -h prints */
+	const char	*shortopts;	/* its own short options ("s:t:") */
+	const struct option *longopts;	/* its whole table, as above */
+	int		 login;		/* takes the account options */
+	int		 sign;		/* takes the signing options and at
+					   most one input file */
+	xt_note_fn	 note;		/* -v explanations, or NULL */
+	int		 debug_fd;	/* where --debug writes (0: 2) */
+	int		 quiet;		/* no -v note of the login */
+
+	/* Filled in. */
+	int		 verbose;	/* -v */
+	const char	*say;		/* XT_OPT_SAY (-h, -V): print it on
+					   stdout and exit 0 */
+	struct xt_config cfg;		/* the account options */
 	const char	*account;	/* -a */
 	const char	*cfgfile;	/* -c */
-	long		 timeout;	/* --timeout seconds, -1 if not given */
+	long		 timeout;	/* --timeout seconds, -1 if not
+					   given (xt_cli_next sets it) */
 	int		 debug;		/* --debug */
+	struct xt_session *sess;	/* after xt_cli_login */
+	const char	*keyspec;	/* -k */
+	const char	*passfile;	/* --passphrase-file */
+	const char	*when;		/* --time as given, or NULL */
+	int64_t		 t;		/* --time, or now */
+	int		 verify;	/* --verify */
+	const char	*signer;	/* --signer */
+	const char	*path;		/* the input file; NULL: stdin */
+
+	/* Private. */
+	int		 started, resolved;
+	char		 opts[64];
+	char		 buf[XT_ERRLEN];
 };
 
 /*
- * Take one getopt_long result (ch, the long option's name, optarg): 1 if
- * it was an account option, 0 if not, or XT_EINVAL with e set (-p, a bad
- * value).
+ * The next of the tool's own options from main's argc and argv: its code
+ * (optarg holds its value), XT_OPT_SAY after -h or -V (c->say then holds
+ * what to print), or 0 when the options have ended (argc and argv then
+ * hold the operands alone). The first call initialises the libraries
+ * (xt_init). The account options, -v and every refusal are handled here:
+ * a refused option or value gives a negative code, e set.
  */
-int		 xt_account_option(struct xt_account *a, int ch,
-		    const char *name, const char *arg, struct xt_error *e);
-/* Read the config file and settle the account (a->cfg.jid), no password yet. */
-int		 xt_account_resolve(struct xt_account *a, struct xt_error *e);
-/*
- * Get the password and log in with so (the tool sets its name, timeout
- * and debug sink; the account's settings are filled in here). *sp is the
- * session, connected on XT_OK; on a failure to connect it is still set
- * (the caller frees it) and e holds its message.
- */
-int		 xt_account_login(struct xt_account *a,
-		    struct xt_session_opts *so, struct xt_session **sp,
+int		 xt_cli_next(struct xt_cli *c, int *argc, char ***argv,
 		    struct xt_error *e);
+/* Read the config file and settle the account (c->cfg.jid), no password yet. */
+int		 xt_cli_account(struct xt_cli *c, struct xt_error *e);
+/*
+ * Settle the account if not done yet, get the password and log in, the
+ * login bounded by timeout_ms (< 0: --timeout, 30 s if not given; 0:
+ * none). c->sess is the session, connected on XT_OK; on a failure it is
+ * still set and e holds its message. With -v, notes whom it logged in as.
+ */
+int		 xt_cli_login(struct xt_cli *c, int timeout_ms,
+		    struct xt_error *e);
+/*
+ * A tool's last words: copy msg (which may live in the session), close
+ * the session if there is one, free the account settings, and return the
+ * copy: errx(xt_exit_status(rc), "%s", xt_cli_close(c, msg)). NULL msg
+ * is fine for a clean end.
+ */
+const char	*xt_cli_close(struct xt_cli *c, const char *msg);
+/*
+ * Read the one <pubkey/> of a file (NULL: stdin) and check its print, as
+ * xt_pubkey_read; with -v, note which key it is and which rule matched.
+ */
+int		 xt_cli_pubkey(struct xt_cli *c, const char *path,
+		    struct xt_pubkey *pk, struct xt_error *e);
+/* A -v note: printf-style, one line, only if c->verbose. */
+void		 xt_cli_note(struct xt_cli *c, const char *fmt, ...)
+		    __attribute__((format(printf, 2, 3)));
 
 /* ---------------------------------------------------------------- pep */
 
@@ -999,6 +1061,79 @@ int		 xt_keyring_get(const char *dir, const char *jid, char ***ids,
 int		 xt_keyring_set(const char *dir, const char *jid,
 		    char *const *ids, size_t n, struct xt_error *e);
 void		 xt_keyring_free(char **ids, size_t n);
+
+/* ---------------------------------------------------------------- peerkey */
+
+/*
+ * Other people's keys as xmpp-fetchkey weighs them: fetched from PEP (or
+ * by the XEP-0189 section 7 request to one full JID), each print checked,
+ * the <jid/> and dates checked, attestations (by the signers given) and
+ * revocations applied, then the valid ones compared with the pins.
+ */
+
+/* What became of one published key. */
+enum xt_verdict {
+	XT_KEY_VALID = 0, XT_KEY_MALFORMED, XT_KEY_FORGED, XT_KEY_OTHERJID,
+	XT_KEY_NOTYET, XT_KEY_EXPIRED, XT_KEY_REVOKED, XT_KEY_UNATTESTED,
+	XT_KEY_NVERDICTS
+};
+
+struct xt_peerkey {
+	struct xt_pubkey pk;
+	enum xt_verdict	 v;
+	int		 attested;
+};
+
+struct xt_peerkeys {
+	char		*jid;		/* the bare JID asked for, prepared */
+	struct xt_peerkey *keys;
+	size_t		 n;
+};
+
+struct xt_peerkey_opts {
+	const char	*direct;	/* a full JID of the contact to ask
+					   directly, or NULL for PEP */
+	const struct xt_pubkey *signers; /* --signer: a key needs a verified
+					   attestation by one of them */
+	size_t		 nsigners;
+	int64_t		 now;		/* 0: the current time */
+	struct xt_cli	*cli;		/* for -v notes, or NULL */
+};
+
+/*
+ * Fetch and weigh the keys of jid (a bare JID) over s. Attestations are
+ * weighed first (with signers, a key nobody vouched for is out before it
+ * could sign a revocation of one that is vouched for), then revocations:
+ * a revocation counts if the revoked key signed it, or another valid key
+ * of the account that has not revoked itself; self-revocations are
+ * applied first, so the order of the items changes nothing. One key
+ * published under two item ids counts once. ks is filled (xt_peerkeys_
+ * clear) whatever was found; a server error gives XT_ESTANZA, a node we
+ * may not read counts as empty.
+ */
+int		 xt_peerkeys_fetch(struct xt_session *s, const char *jid,
+		    const struct xt_peerkey_opts *o, struct xt_peerkeys *ks,
+		    struct xt_error *e);
+/* How many keys are valid. */
+size_t		 xt_peerkeys_valid(const struct xt_peerkeys *ks);
+/*
+ * None valid: XT_ENOTFOUND and the reason in one line ("JID: no valid
+ * key: 1 revoked, 1 expired", or no key published at all).
+ */
+int		 xt_peerkeys_none(const struct xt_peerkeys *ks,
+		    struct xt_error *e);
+/*
+ * Trust on first use: the valid keys must be pinned ones (dir as for
+ * xt_keyring_get). Nothing pinned yet: they are pinned. A valid key that
+ * is not pinned: XT_EBADSIG ("JID: key changed: pinned X, now Y"), unless
+ * accept, which replaces the pins with the valid keys. cli for -v notes.
+ */
+int		 xt_peerkeys_pin(const struct xt_peerkeys *ks, const char *dir,
+		    int accept, struct xt_cli *cli, struct xt_error *e);
+/* Is the DER SPKI one of the valid keys? Its index, or -1. */
+int		 xt_peerkeys_find(const struct xt_peerkeys *ks,
+		    const unsigned char *spki, size_t len);
+void		 xt_peerkeys_clear(struct xt_peerkeys *ks);
 
 /*
  * Open one of our private keys as a tool's -k names it: an existing file

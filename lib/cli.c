@@ -1,0 +1,323 @@
+/*
+ * cli.c: the command line every tool shares (DESIGN.md 2) and, for the
+ * tools that log in, the way from the account options to a connected
+ * session: config file, account, password, session. Above both config
+ * and session, so that neither knows the other. Nothing here prints or
+ * exits: refusals come back as codes with one line of text, -h and -V as
+ * text for the tool to print.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "xt.h"
+
+#define TIMEOUT_MAX	2000000		/* seconds: some three weeks */
+
+/* The message for an option getopt_long refused (':' or '?'). */
+static const char *
+opt_error(int ch, int opt, const char *word, char *buf, size_t len)
+{
+	/* optopt names a short option; a long one is only in the word. */
+	if (ch == ':' && opt != 0 && opt < 256)
+		snprintf(buf, len, "-%c needs an argument (see -h)", opt);
+	else if (ch == ':')
+		snprintf(buf, len, "%s needs an argument (see -h)", word);
+	else if (opt != 0 && opt < 256)
+		snprintf(buf, len, "unknown option -%c (see -h)", opt);
+	else	/* the name only: what follows '=' may be a secret */
+		snprintf(buf, len, "unknown option %.*s (see -h)",
+		    (int)strcspn(word, "="), word);
+	xt_oneline(buf);
+	return buf;
+}
+
+/*
+ * getopt_long takes any unambiguous prefix of a long option. Called after
+ * it returned a long option (its name, optind and optarg): NULL if the
+ * word was written out in full, else the refusal (in buf), without any
+ * "=value".
+ */
+static const char *
+opt_exact(char *const argv[], int ind, const char *arg, const char *name,
+    char *buf, size_t len)
+{
+	const char *w;
+	size_t n;
+
+	/* The option's word: before its argument if that came apart. */
+	w = arg != NULL && ind >= 2 && arg == argv[ind - 1] ? argv[ind - 2] :
+	    argv[ind - 1];
+	if (strncmp(w, "--", 2) != 0)
+		return NULL;
+	n = strcspn(w + 2, "=");
+	if (n == strlen(name) && strncmp(w + 2, name, n) == 0)
+		return NULL;
+	snprintf(buf, len, "unknown option %.*s (see -h; long options are "
+	    "not abbreviated)", (int)(n + 2), w);
+	xt_oneline(buf);
+	return buf;
+}
+
+/* One of the account options: 1 if it was, 0 if not, or a refusal. */
+static int
+account_option(struct xt_cli *c, int ch, const char *name, const char *arg,
+    struct xt_error *e)
+{
+	char *end;
+	long v;
+	int rc;
+
+	switch (ch) {
+	case 'a':
+		c->account = arg;
+		return 1;
+	case 'c':
+		c->cfgfile = arg;
+		return 1;
+	case 'r':
+		rc = xt_config_set(&c->cfg, "resource", arg, e);
+		return rc < 0 ? rc : 1;
+	case 'p':
+		return xt_error_set(e, XT_EINVAL, "passwords are not taken on "
+		    "the command line; use --password-file or "
+		    "password_command");
+	case XT_OPT_CONF:
+		/* A setting of the config file, by the option's name. */
+		rc = xt_config_set(&c->cfg, name, arg ? arg : "yes", e);
+		return rc < 0 ? rc : 1;
+	case XT_OPT_TIMEOUT:
+		errno = 0;
+		v = strtol(arg, &end, 10);
+		if (errno || *end != '\0' || end == arg || v < 0 ||
+		    v > TIMEOUT_MAX)
+			return xt_error_set(e, XT_EINVAL, "--timeout: not a "
+			    "number of seconds: %s", arg);
+		c->timeout = v;
+		return 1;
+	case XT_OPT_DEBUG:
+		c->debug = 1;
+		return 1;
+	}
+	return 0;
+}
+
+/* One of the signing options: 1 if it was, 0 if not, or a refusal. */
+static int
+sign_option(struct xt_cli *c, int ch, const char *arg, struct xt_error *e)
+{
+	switch (ch) {
+	case 'k':
+		c->keyspec = arg;
+		return 1;
+	case XT_OPT_TIME:
+		c->when = arg;
+		if (xt_time_arg(arg, &c->t) < 0)
+			return xt_error_set(e, XT_EINVAL, "--time: not \"now\" "
+			    "or an XEP-0082 time: %s", arg);
+		return 1;
+	case XT_OPT_PASSFILE:
+		c->passfile = arg;
+		return 1;
+	case XT_OPT_VERIFY:
+		c->verify = 1;
+		return 1;
+	case XT_OPT_SIGNER:
+		c->signer = arg;
+		return 1;
+	}
+	return 0;
+}
+
+int
+xt_cli_next(struct xt_cli *c, int *argcp, char ***argvp, struct xt_error *e)
+{
+	int argc = *argcp;
+	char **argv = *argvp;
+	const char *name;
+	int ch, li, rc;
+
+	if (!c->started) {
+		c->started = 1;
+		if ((rc = xt_init(e)) < 0)
+			return rc;
+		c->timeout = -1;
+		c->t = (int64_t)time(NULL);
+		/* ':' first: one line of our own instead of getopt's two. */
+		if ((size_t)snprintf(c->opts, sizeof(c->opts), ":%s%s%svhV",
+		    c->login ? XT_ACCOUNT_SHORTOPTS : "", c->sign ?
+		    XT_SIGN_SHORTOPTS : "", c->shortopts ? c->shortopts :
+		    "") >= sizeof(c->opts))
+			return xt_error_set(e, XT_EINVAL, "too many options");
+		opterr = 0;
+	}
+	for (;;) {
+		li = -1;
+		ch = getopt_long(argc, argv, c->opts, c->longopts, &li);
+		if (ch == -1) {
+			*argcp = argc - optind;
+			*argvp = argv + optind;
+			if (!c->sign)
+				return 0;
+			if (*argcp > 1)
+				return xt_error_set(e, XT_EINVAL, "one input "
+				    "file at most (see -h)");
+			if (*argcp == 1 && strcmp((*argvp)[0], "-") != 0)
+				c->path = (*argvp)[0];
+			return 0;
+		}
+		name = li >= 0 ? c->longopts[li].name : NULL;
+		if (name != NULL && opt_exact(argv, optind, optarg, name,
+		    c->buf, sizeof(c->buf)) != NULL)
+			return xt_error_set(e, XT_EINVAL, "%s", c->buf);
+		if (c->login && (rc = account_option(c, ch, name, optarg,
+		    e)) != 0) {
+			if (rc < 0)
+				return rc;
+			continue;
+		}
+		if (c->sign && (rc = sign_option(c, ch, optarg, e)) != 0) {
+			if (rc < 0)
+				return rc;
+			continue;
+		}
+		switch (ch) {
+		case 'v':
+			c->verbose = 1;
+			continue;
+		case 'h':
+			c->say = c->usage;
+			return XT_OPT_SAY;
+		case 'V':
+			snprintf(c->buf, sizeof(c->buf), "%s %s\n", c->tool,
+			    XT_VERSION);
+			c->say = c->buf;
+			return XT_OPT_SAY;
+		case ':':
+		case '?':
+			return xt_error_set(e, XT_EINVAL, "%s", opt_error(ch,
+			    optopt, argv[optind - 1], c->buf, sizeof(c->buf)));
+		}
+		return ch;
+	}
+}
+
+int
+xt_cli_account(struct xt_cli *c, struct xt_error *e)
+{
+	int rc;
+
+	if (c->resolved)
+		return XT_OK;
+	/* -a first, so that the config file's jid does not override it. */
+	if (c->account != NULL &&
+	    (rc = xt_config_set(&c->cfg, "jid", c->account, e)) < 0)
+		return rc;
+	if ((rc = xt_config_load(&c->cfg, c->cfgfile, e)) < 0 ||
+	    (rc = xt_config_account(&c->cfg, c->account, e)) < 0)
+		return rc;
+	c->resolved = 1;
+	return XT_OK;
+}
+
+/* --debug: the stream, one line per stanza, where the tool said. */
+static void
+debug_write(void *arg, char dir, const char *text, size_t len)
+{
+	const struct xt_cli *c = arg;
+	char *line;
+	ssize_t w;
+	size_t off = 0;
+
+	if ((line = malloc(len + 3)) == NULL)
+		return;
+	line[0] = dir;
+	line[1] = ' ';
+	memcpy(line + 2, text, len);
+	line[len + 2] = '\n';
+	while (off < len + 3) {
+		w = write(c->debug_fd > 0 ? c->debug_fd : 2, line + off,
+		    len + 3 - off);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			break;
+		off += (size_t)w;
+	}
+	free(line);
+}
+
+int
+xt_cli_login(struct xt_cli *c, int timeout_ms, struct xt_error *e)
+{
+	struct xt_session_opts so;
+	char *pw = NULL;
+	int rc;
+
+	if ((rc = xt_cli_account(c, e)) < 0)
+		return rc;
+	memset(&so, 0, sizeof(so));
+	so.tool = c->tool;
+	so.timeout_ms = timeout_ms >= 0 ? timeout_ms :
+	    (int)((c->timeout < 0 ? 30 : c->timeout) * 1000);
+	if (c->debug) {
+		so.debug = debug_write;
+		so.debug_arg = c;
+	}
+	if ((rc = xt_config_password(&c->cfg, &pw, e)) < 0)
+		return rc;
+	xt_config_session(&c->cfg, pw, &so);
+	c->sess = xt_session_new(&so);
+	xt_free_secret(pw);	/* the session keeps its own copy */
+	if (c->sess == NULL)
+		return xt_error_set(e, XT_ENOMEM, "out of memory");
+	if ((rc = xt_session_connect(c->sess)) < 0)
+		return xt_error_set(e, rc, "%s", xt_session_errmsg(c->sess));
+	if (!c->quiet)
+		xt_cli_note(c, "logged in as %s with %s",
+		    xt_session_jid(c->sess), xt_session_mech(c->sess));
+	return XT_OK;
+}
+
+const char *
+xt_cli_close(struct xt_cli *c, const char *msg)
+{
+	if (msg != c->buf)
+		snprintf(c->buf, sizeof(c->buf), "%s", msg ? msg : "");
+	xt_session_free(c->sess);
+	c->sess = NULL;
+	xt_config_clear(&c->cfg);
+	return c->buf;
+}
+
+int
+xt_cli_pubkey(struct xt_cli *c, const char *path, struct xt_pubkey *pk,
+    struct xt_error *e)
+{
+	int rc;
+
+	if ((rc = xt_pubkey_read(path, pk, e)) < 0)
+		return rc;
+	xt_cli_note(c, "%s: key %.16s of %s, print ok (%s rule)", path ? path :
+	    "stdin", pk->keyid, pk->jid, xt_print_rule_name(pk->rule));
+	return XT_OK;
+}
+
+void
+xt_cli_note(struct xt_cli *c, const char *fmt, ...)
+{
+	char msg[XT_ERRLEN];
+	va_list ap;
+
+	if (!c->verbose || c->note == NULL)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	c->note("%s", msg);
+}
