@@ -15,7 +15,7 @@ XT_CFLAGS = -std=c11 -D_DEFAULT_SOURCE -Wall -Wextra -Wshadow \
 XT_LIBS	= $(shell pkg-config --libs $(PKGS)) -lresolv
 
 TOOLS	= xmpp-send xmpp-recv xmpp-keygen xmpp-revoke xmpp-attest xmpp-publish \
-	  xmpp-fetchkey
+	  xmpp-fetchkey xtls-pipe
 LIBSRC	= $(sort $(wildcard lib/*.c))
 LIBOBJ	= $(LIBSRC:.c=.o)
 UNITSRC	= $(sort $(wildcard tests/unit/*.c))

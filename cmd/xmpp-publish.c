@@ -355,24 +355,17 @@ reply(const struct xt_node *iq)
 	return r;
 }
 
-static void
-add_feature(struct xt_node *q, const char *var)
-{
-	struct xt_node *f;
-
-	if ((f = xt_node_add_elem(q, "feature", NULL)) == NULL ||
-	    xt_node_set_attr(f, "var", var) < 0)
-		die(XT_ENOMEM, "out of memory");
-}
-
 /* Answer direct key requests (XEP-0189 section 7) until told to stop. */
 static void
 serve(const struct xt_pubkey *pk)
 {
-	struct xt_node *st, *r, *q, *id;
+	static const char *const features[] = { XT_NS_PUBKEY, XT_NS_REVOKE,
+	    XT_NS_ATTEST, NULL };
+	struct xt_node *st, *r;
 	const char *type;
 	int rc;
 
+	xt_session_disco(cli.sess, "xmpp-publish", features);
 	xt_session_set_timeout(cli.sess, 0);
 	while (!stopping) {
 		rc = xt_session_recv(cli.sess, &st, SERVE_TICK_MS);
@@ -391,23 +384,6 @@ serve(const struct xt_pubkey *pk)
 			if (cli.verbose)
 				warnx("key sent to %s",
 				    xt_node_attr(st, "from"));
-		} else if (strcmp(st->name, "iq") == 0 && type != NULL &&
-		    strcmp(type, "get") == 0 && xt_node_child(st, "query",
-		    XT_NS_DISCO_INFO) != NULL) {
-			r = reply(st);
-			if ((q = xt_node_add_elem(r, "query",
-			    XT_NS_DISCO_INFO)) == NULL ||
-			    (id = xt_node_add_elem(q, "identity", NULL)) ==
-			    NULL || xt_node_set_attr(id, "category",
-			    "client") < 0 || xt_node_set_attr(id, "type",
-			    "bot") < 0 || xt_node_set_attr(id, "name",
-			    "xmpp-publish") < 0)
-				die(XT_ENOMEM, "out of memory");
-			add_feature(q, XT_NS_DISCO_INFO);
-			add_feature(q, XT_NS_PING);
-			add_feature(q, XT_NS_PUBKEY);
-			add_feature(q, XT_NS_REVOKE);
-			add_feature(q, XT_NS_ATTEST);
 		} else if ((rc = xt_session_answer_iq(cli.sess, st)) < 0)
 			die(rc, xt_session_errmsg(cli.sess));
 		if (r != NULL && (rc = xt_session_send(cli.sess, r)) < 0)

@@ -9,10 +9,12 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <gcrypt.h>
 #include <gnutls/gnutls.h>
 #include <gnutls/abstract.h>
+#include <gnutls/crypto.h>
 #include <gnutls/x509.h>
 
 #include "xt.h"
@@ -266,6 +268,56 @@ xt_key_spki(const struct xt_key *k, unsigned char **der, size_t *len)
 	if (grc < 0)
 		return grc == GNUTLS_E_MEMORY_ERROR ? XT_ENOMEM : XT_ECRYPTO;
 	return take(&d, der, len);
+}
+
+int
+xt_key_certificate(const struct xt_key *k, const char *cn, int64_t now,
+    char **pem, size_t *len, struct xt_error *e)
+{
+	gnutls_x509_crt_t crt = NULL;
+	gnutls_datum_t out = { NULL, 0 };
+	unsigned char serial[16];
+	int grc, rc;
+
+	*pem = NULL;
+	*len = 0;
+	if ((grc = gnutls_x509_crt_init(&crt)) < 0)
+		return crypto_error(e, "certificate", grc);
+	gnutls_rnd(GNUTLS_RND_NONCE, serial, sizeof(serial));
+	serial[0] &= 0x7f;	/* a positive INTEGER */
+	if ((grc = gnutls_x509_crt_set_version(crt, 3)) < 0 ||
+	    (grc = gnutls_x509_crt_set_serial(crt, serial,
+	    sizeof(serial))) < 0 ||
+	    (grc = gnutls_x509_crt_set_dn_by_oid(crt,
+	    GNUTLS_OID_X520_COMMON_NAME, 0, cn, strlen(cn))) < 0 ||
+	    (grc = gnutls_x509_crt_set_issuer_dn_by_oid(crt,
+	    GNUTLS_OID_X520_COMMON_NAME, 0, cn, strlen(cn))) < 0 ||
+	    (grc = gnutls_x509_crt_set_activation_time(crt,
+	    (time_t)(now - 3600))) < 0 ||
+	    (grc = gnutls_x509_crt_set_expiration_time(crt,
+	    (time_t)(now + 86400))) < 0 ||
+	    (grc = gnutls_x509_crt_set_key(crt, k->x509)) < 0 ||
+	    (grc = gnutls_x509_crt_set_key_usage(crt,
+	    GNUTLS_KEY_DIGITAL_SIGNATURE | GNUTLS_KEY_KEY_ENCIPHERMENT)) < 0 ||
+	    (grc = gnutls_x509_crt_privkey_sign(crt, crt, k->priv,
+	    GNUTLS_DIG_SHA256, 0)) < 0 ||
+	    (grc = gnutls_x509_crt_export2(crt, GNUTLS_X509_FMT_PEM,
+	    &out)) < 0) {
+		rc = crypto_error(e, "self-signed certificate", grc);
+		goto out;
+	}
+	if ((*pem = malloc(out.size + 1)) == NULL) {
+		rc = xt_error_set(e, XT_ENOMEM, "out of memory");
+		goto out;
+	}
+	memcpy(*pem, out.data, out.size);
+	(*pem)[out.size] = '\0';
+	*len = out.size;
+	rc = XT_OK;
+out:
+	gnutls_free(out.data);
+	gnutls_x509_crt_deinit(crt);
+	return rc;
 }
 
 int

@@ -42,6 +42,8 @@ struct xt_session {
 	char			 idprefix[9];
 	int			 open;		/* our stream header sent */
 	int			 dead;		/* no more I/O */
+	const char		*disco_name;	/* xt_session_disco */
+	const char *const	*disco_features;
 	struct xt_error		 err;
 };
 
@@ -406,25 +408,66 @@ xt_session_recv(struct xt_session *s, struct xt_node **st, int timeout_ms)
 	return wire_next(s, st, d);
 }
 
+void
+xt_session_disco(struct xt_session *s, const char *name,
+    const char *const *features)
+{
+	s->disco_name = name;
+	s->disco_features = features;
+}
+
+static int
+add_feature(struct xt_node *q, const char *var)
+{
+	struct xt_node *f;
+
+	return (f = xt_node_add_elem(q, "feature", NULL)) == NULL ||
+	    xt_node_set_attr(f, "var", var) < 0 ? XT_ENOMEM : XT_OK;
+}
+
+/* The disco#info answer's <query/> (XEP-0030 section 3.1). */
+static int
+disco_info(struct xt_session *s, struct xt_node *r)
+{
+	struct xt_node *q, *id;
+	const char *const *f;
+
+	if ((q = xt_node_add_elem(r, "query", XT_NS_DISCO_INFO)) == NULL ||
+	    (id = xt_node_add_elem(q, "identity", NULL)) == NULL ||
+	    xt_node_set_attr(id, "category", "client") < 0 ||
+	    xt_node_set_attr(id, "type", "bot") < 0 ||
+	    xt_node_set_attr(id, "name", s->disco_name) < 0 ||
+	    add_feature(q, XT_NS_DISCO_INFO) < 0 ||
+	    add_feature(q, XT_NS_PING) < 0)
+		return XT_ENOMEM;
+	for (f = s->disco_features; f != NULL && *f != NULL; f++)
+		if (add_feature(q, *f) < 0)
+			return XT_ENOMEM;
+	return XT_OK;
+}
+
 int
 xt_session_answer_iq(struct xt_session *s, const struct xt_node *iq)
 {
-	struct xt_node *r, *e;
+	struct xt_node *r, *e, *q;
 	const char *type = xt_node_attr(iq, "type"), *id, *from;
-	int ping, rc;
+	int ok, rc;
 
 	if (strcmp(iq->name, "iq") != 0 || type == NULL ||
 	    (strcmp(type, "get") != 0 && strcmp(type, "set") != 0) ||
 	    (id = xt_node_attr(iq, "id")) == NULL)
 		return 0;
-	ping = strcmp(type, "get") == 0 &&
-	    xt_node_child(iq, "ping", XT_NS_PING) != NULL;
+	q = xt_node_child(iq, "query", XT_NS_DISCO_INFO);
+	ok = strcmp(type, "get") == 0 && (xt_node_child(iq, "ping",
+	    XT_NS_PING) != NULL || (s->disco_name != NULL && q != NULL &&
+	    xt_node_attr(q, "node") == NULL));
 	from = xt_node_attr(iq, "from");
 	if ((r = xt_node_new("iq", XT_NS_CLIENT)) == NULL ||
-	    xt_node_set_attr(r, "type", ping ? "result" : "error") < 0 ||
+	    xt_node_set_attr(r, "type", ok ? "result" : "error") < 0 ||
 	    xt_node_set_attr(r, "id", id) < 0 ||
 	    (from != NULL && xt_node_set_attr(r, "to", from) < 0) ||
-	    (!ping && ((e = xt_node_add_elem(r, "error", NULL)) == NULL ||
+	    (ok && q != NULL && disco_info(s, r) < 0) ||
+	    (!ok && ((e = xt_node_add_elem(r, "error", NULL)) == NULL ||
 	    xt_node_set_attr(e, "type", "cancel") < 0 ||
 	    xt_node_add_elem(e, "service-unavailable", XT_NS_STANZAS) ==
 	    NULL))) {
@@ -434,6 +477,12 @@ xt_session_answer_iq(struct xt_session *s, const struct xt_node *iq)
 	rc = xt_session_send(s, r);
 	xt_node_free(r);
 	return rc < 0 ? rc : 1;
+}
+
+int
+xt_session_fd(const struct xt_session *s)
+{
+	return s->fd;
 }
 
 int

@@ -18,18 +18,25 @@
 #include <gcrypt.h>
 #include <gnutls/gnutls.h>
 #include <gnutls/abstract.h>
+#include <gnutls/crypto.h>
 #include <gnutls/x509.h>
 #include <idn2.h>
 
 #include "xt.h"
 
 #define XT_PRIORITY	"NORMAL:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2"
+/* SRP exists for TLS 1.2 only (RFC 5054); no certificates with it. */
+#define XT_PRIORITY_SRP	"NORMAL:-VERS-ALL:+VERS-TLS1.2:-KX-ALL:+SRP"
 #define OID_XMPPADDR	"1.3.6.1.5.5.7.8.5"
 #define OID_SRVNAME	"1.3.6.1.5.5.7.8.7"
 
 struct xt_tls {
 	gnutls_session_t		 session;
 	gnutls_certificate_credentials_t cred;
+	gnutls_srp_client_credentials_t	 srpc;
+	gnutls_srp_server_credentials_t	 srps;
+	struct xt_tls_peer		 peer;		/* peer mode */
+	char				*srpuser, *srppass;
 	int				 fd;
 	struct xt_tls_io		 io;
 	char				*domain;	/* A-label form */
@@ -413,6 +420,216 @@ xt_tls_pending(struct xt_tls *t)
 	return gnutls_record_check_pending(t->session) > 0;
 }
 
+/* x509 peers: the peer's key must be the one the caller expects. */
+static int
+verify_peer_cb(gnutls_session_t session)
+{
+	struct xt_tls *t = gnutls_session_get_ptr(session);
+	const gnutls_datum_t *certs;
+	gnutls_x509_crt_t crt = NULL;
+	gnutls_pubkey_t pub = NULL;
+	gnutls_datum_t spki = { NULL, 0 };
+	unsigned n;
+	int ok = 0;
+
+	certs = gnutls_certificate_get_peers(session, &n);
+	if (certs == NULL || n == 0) {
+		snprintf(t->why, sizeof(t->why), "the peer presented no "
+		    "certificate");
+		return -1;
+	}
+	if (gnutls_x509_crt_init(&crt) < 0 ||
+	    gnutls_x509_crt_import(crt, &certs[0], GNUTLS_X509_FMT_DER) < 0 ||
+	    gnutls_pubkey_init(&pub) < 0 ||
+	    gnutls_pubkey_import_x509(pub, crt, 0) < 0 ||
+	    gnutls_pubkey_export2(pub, GNUTLS_X509_FMT_DER, &spki) < 0)
+		snprintf(t->why, sizeof(t->why), "the peer's certificate "
+		    "cannot be read");
+	else if (!(ok = t->peer.accept(t->peer.arg, spki.data, spki.size)))
+		snprintf(t->why, sizeof(t->why), "the peer's key is not the "
+		    "one expected");
+	gnutls_free(spki.data);
+	gnutls_pubkey_deinit(pub);
+	if (crt != NULL)
+		gnutls_x509_crt_deinit(crt);
+	return ok ? 0 : -1;
+}
+
+/*
+ * srp servers: the verifier for the one user we expect, made afresh from
+ * the password. Another name gets GnuTLS's fake entry (return 1), so the
+ * handshake fails as for a wrong password.
+ */
+static int
+srp_server_cb(gnutls_session_t session, const char *user,
+    gnutls_datum_t *salt, gnutls_datum_t *verifier, gnutls_datum_t *g,
+    gnutls_datum_t *n)
+{
+	struct xt_tls *t = gnutls_session_get_ptr(session);
+
+	if (strcmp(user, t->srpuser) != 0)
+		return 1;
+	salt->size = 16;
+	if ((salt->data = gnutls_malloc(salt->size)) == NULL)
+		return -1;
+	gnutls_rnd(GNUTLS_RND_NONCE, salt->data, salt->size);
+	g->size = gnutls_srp_3072_group_generator.size;
+	n->size = gnutls_srp_3072_group_prime.size;
+	g->data = gnutls_malloc(g->size);
+	n->data = gnutls_malloc(n->size);
+	if (g->data == NULL || n->data == NULL)
+		goto fail;
+	memcpy(g->data, gnutls_srp_3072_group_generator.data, g->size);
+	memcpy(n->data, gnutls_srp_3072_group_prime.data, n->size);
+	if (gnutls_srp_verifier(user, t->srppass, salt, g, n, verifier) < 0)
+		goto fail;
+	return 0;
+fail:
+	gnutls_free(salt->data);
+	gnutls_free(g->data);
+	gnutls_free(n->data);
+	salt->data = g->data = n->data = NULL;
+	return -1;
+}
+
+/* The credentials of one method, set on t->session. */
+static int
+peer_credentials(struct xt_tls *t, const struct xt_tls_peer *o,
+    struct xt_error *e)
+{
+	gnutls_datum_t crt, key;
+	int r;
+
+	if (o->method == XT_TLS_SRP) {
+		if ((t->srpuser = strdup(o->user)) == NULL ||
+		    (t->srppass = gcry_malloc_secure(strlen(o->password) +
+		    1)) == NULL)
+			return xt_error_set(e, XT_ENOMEM, "out of memory");
+		strcpy(t->srppass, o->password);
+		if (o->server) {
+			if ((r = gnutls_srp_allocate_server_credentials(
+			    &t->srps)) < 0)
+				goto fail;
+			gnutls_srp_set_server_credentials_function(t->srps,
+			    srp_server_cb);
+			r = gnutls_credentials_set(t->session, GNUTLS_CRD_SRP,
+			    t->srps);
+		} else if ((r = gnutls_srp_allocate_client_credentials(
+		    &t->srpc)) >= 0 &&
+		    (r = gnutls_srp_set_client_credentials(t->srpc, o->user,
+		    o->password)) >= 0)
+			r = gnutls_credentials_set(t->session, GNUTLS_CRD_SRP,
+			    t->srpc);
+		if (r < 0)
+			goto fail;
+		return gnutls_priority_set_direct(t->session, XT_PRIORITY_SRP,
+		    NULL) < 0 ? xt_error_set(e, XT_ETLS, "tls setup: srp is "
+		    "not available") : XT_OK;
+	}
+	crt.data = (unsigned char *)o->cert;
+	crt.size = strlen(o->cert);
+	key.data = (unsigned char *)o->key;
+	key.size = strlen(o->key);
+	if ((r = gnutls_certificate_allocate_credentials(&t->cred)) < 0 ||
+	    (r = gnutls_certificate_set_x509_key_mem2(t->cred, &crt, &key,
+	    GNUTLS_X509_FMT_PEM, NULL, 0)) < 0 ||
+	    (r = gnutls_credentials_set(t->session, GNUTLS_CRD_CERTIFICATE,
+	    t->cred)) < 0 ||
+	    (r = gnutls_priority_set_direct(t->session, XT_PRIORITY,
+	    NULL)) < 0)
+		goto fail;
+	gnutls_certificate_set_verify_function(t->cred, verify_peer_cb);
+	/* Mutual: the client proves its key as the server does. */
+	if (o->server)
+		gnutls_certificate_server_set_request(t->session,
+		    GNUTLS_CERT_REQUIRE);
+	return XT_OK;
+fail:
+	return xt_error_set(e, r == GNUTLS_E_MEMORY_ERROR ? XT_ENOMEM :
+	    XT_ETLS, "tls setup: %s", gnutls_strerror(r));
+}
+
+/*
+ * Is anything waiting in the transport? For GnuTLS's non-blocking reads:
+ * a pull of 0 bytes fails with EAGAIN when there is nothing.
+ */
+static int
+io_pull_timeout(gnutls_transport_ptr_t p, unsigned ms)
+{
+	struct xt_tls *t = p;
+	char c;
+	ssize_t r = t->io.pull(t->io.arg, &c, 0);
+
+	return r < 0 ? 0 : 1;
+}
+
+int
+xt_tls_peer_new(struct xt_tls **tp, const struct xt_tls_peer *o,
+    const struct xt_tls_io *io, struct xt_error *e)
+{
+	struct xt_tls *t;
+	int rc, r;
+
+	*tp = NULL;
+	if ((t = calloc(1, sizeof(*t))) == NULL)
+		return xt_error_set(e, XT_ENOMEM, "out of memory");
+	t->fd = -1;
+	t->io = *io;
+	t->peer = *o;
+	t->peer.key = t->peer.password = NULL;	/* not kept */
+	if ((t->udomain = strdup("the peer")) == NULL) {
+		rc = xt_error_set(e, XT_ENOMEM, "out of memory");
+		goto fail;
+	}
+	if ((r = gnutls_init(&t->session, (o->server ? GNUTLS_SERVER :
+	    GNUTLS_CLIENT) | GNUTLS_NONBLOCK | GNUTLS_NO_TICKETS)) < 0) {
+		rc = xt_error_set(e, XT_ETLS, "tls setup: %s",
+		    gnutls_strerror(r));
+		goto fail;
+	}
+	gnutls_session_set_ptr(t->session, t);
+	if ((rc = peer_credentials(t, o, e)) < 0)
+		goto fail;
+	gnutls_transport_set_ptr(t->session, t);
+	gnutls_transport_set_push_function(t->session, io_push);
+	gnutls_transport_set_pull_function(t->session, io_pull);
+	gnutls_transport_set_pull_timeout_function(t->session,
+	    io_pull_timeout);
+	*tp = t;
+	return XT_OK;
+fail:
+	xt_tls_free(t);
+	return rc;
+}
+
+int
+xt_tls_shutdown(struct xt_tls *t, struct xt_error *e)
+{
+	int r;
+
+	do
+		r = gnutls_bye(t->session, GNUTLS_SHUT_WR);
+	while (r == GNUTLS_E_INTERRUPTED);
+	/* With a non-blocking transport the alert is queued already. */
+	if (r < 0 && r != GNUTLS_E_AGAIN)
+		return xt_error_set(e, XT_ENET, "tls close: %s",
+		    gnutls_strerror(r));
+	return XT_OK;
+}
+
+const char *
+xt_tls_describe(struct xt_tls *t, char *buf, size_t len)
+{
+	const char *v = gnutls_protocol_get_name(
+	    gnutls_protocol_get_version(t->session));
+	const char *c = gnutls_cipher_get_name(gnutls_cipher_get(t->session));
+	const char *k = gnutls_kx_get_name(gnutls_kx_get(t->session));
+
+	snprintf(buf, len, "%s %s%s", v ? v : "?", c ? c : "?",
+	    k != NULL && strncmp(k, "SRP", 3) == 0 ? " SRP" : "");
+	return buf;
+}
+
 int
 xt_tls_cbdata(struct xt_tls *t, const char *type, unsigned char **out,
     size_t *outlen)
@@ -469,6 +686,12 @@ xt_tls_free(struct xt_tls *t)
 	}
 	if (t->cred != NULL)
 		gnutls_certificate_free_credentials(t->cred);
+	if (t->srpc != NULL)
+		gnutls_srp_free_client_credentials(t->srpc);
+	if (t->srps != NULL)
+		gnutls_srp_free_server_credentials(t->srps);
+	free(t->srpuser);
+	xt_free_secret(t->srppass);
 	free(t->domain);
 	free(t->udomain);
 	xt_wipe(t->pin, sizeof(t->pin));

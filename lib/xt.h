@@ -334,6 +334,40 @@ int		 xt_tls_cbdata(struct xt_tls *t, const char *type,
 		    unsigned char **out, size_t *outlen);
 /* 13 for TLS 1.3, 12 for TLS 1.2. */
 int		 xt_tls_version(struct xt_tls *t);
+/*
+ * An end-to-end TLS peer (XTLS, DESIGN.md 3, PROTOCOLS.md 6): the other
+ * end is a person's XMPP entity, not a server, so trust is in the method:
+ * x509, each side presenting a throw-away certificate of its XEP-0189 key
+ * and accepting the other's key only if accept says so (the handshake is
+ * mutual: the server requires a certificate); or srp, a password both
+ * know (RFC 5054, TLS 1.2). TLS 1.3 or 1.2 with AEAD suites for x509.
+ */
+enum xt_tls_method { XT_TLS_X509 = 1, XT_TLS_SRP };
+
+struct xt_tls_peer {
+	int		 server;	/* the TLS server (XTLS responder) */
+	enum xt_tls_method method;
+	const char	*cert;		/* x509: our certificate, PEM */
+	const char	*key;		/* x509: our private key, PEM */
+	/* x509: is spki (the peer's DER SubjectPublicKeyInfo) acceptable? */
+	int		(*accept)(void *arg, const unsigned char *spki,
+			    size_t len);
+	void		*arg;
+	const char	*user;		/* srp: the initiator's bare JID */
+	const char	*password;	/* srp */
+};
+
+/*
+ * A TLS peer over io, whose pull fails with EAGAIN when it has nothing
+ * (then xt_tls_handshake and xt_tls_read return XT_ETIMEOUT: "nothing
+ * yet, feed more"). The secrets in o are copied by GnuTLS.
+ */
+int		 xt_tls_peer_new(struct xt_tls **tp, const struct xt_tls_peer *o,
+		    const struct xt_tls_io *io, struct xt_error *e);
+/* Send close_notify: our direction has ended, reading goes on. */
+int		 xt_tls_shutdown(struct xt_tls *t, struct xt_error *e);
+/* "TLS1.3 AES-256-GCM" into buf, for -v. */
+const char	*xt_tls_describe(struct xt_tls *t, char *buf, size_t len);
 /* Send close_notify (best effort) and free. NULL is fine. */
 void		 xt_tls_free(struct xt_tls *t);
 
@@ -468,13 +502,28 @@ int		 xt_session_recv(struct xt_session *s, struct xt_node **st,
 int		 xt_session_iq(struct xt_session *s, struct xt_node *iq,
 		    struct xt_node **result, int timeout_ms);
 /*
+ * What disco#info (XEP-0030) says of us from now on: identity client/bot
+ * named name, and the features, a NULL-terminated list the caller keeps
+ * (disco#info and ping are always there). Before this, disco#info gets
+ * service-unavailable like any other request.
+ */
+void		 xt_session_disco(struct xt_session *s, const char *name,
+		    const char *const *features);
+/*
  * Answer an IQ get/set addressed to us, as RFC 6120 8.2.3 requires: a
- * ping (XEP-0199) with a result, anything else with service-unavailable.
- * Other stanzas are ignored. Returns 1 if it was such an IQ, 0 if not, or a
- * negative code if sending failed.
+ * ping (XEP-0199) with a result, disco#info as xt_session_disco set,
+ * anything else with service-unavailable. Other stanzas are ignored.
+ * Returns 1 if it was such an IQ, 0 if not, or a negative code if sending
+ * failed.
  */
 int		 xt_session_answer_iq(struct xt_session *s,
 		    const struct xt_node *iq);
+/*
+ * The socket, for a tool's poll(2) beside its own files: readable when
+ * more may come. Drain xt_session_recv(s, &st, 0) before polling, as it
+ * may hold stanzas already read.
+ */
+int		 xt_session_fd(const struct xt_session *s);
 /* Send a whitespace keepalive (RFC 6120 4.6.1) to keep an idle link up. */
 int		 xt_session_keepalive(struct xt_session *s);
 /* A fresh stanza id (owned). */
@@ -646,6 +695,13 @@ int		 xt_key_load(struct xt_key **kp, const char *path,
 /* DER SubjectPublicKeyInfo of the public half; *der owned. */
 int		 xt_key_spki(const struct xt_key *k, unsigned char **der,
 		    size_t *len);
+/*
+ * A throw-away self-signed X.509 certificate for k (subject and issuer
+ * CN=cn, valid from an hour before now for a day, SHA-256), PEM in *pem
+ * (owned): what a TLS library needs to present k (XTLS x509, DESIGN.md 3).
+ */
+int		 xt_key_certificate(const struct xt_key *k, const char *cn,
+		    int64_t now, char **pem, size_t *len, struct xt_error *e);
 /* RSASSA-PKCS1-v1_5 with SHA-256 over data; deterministic; *sig owned. */
 int		 xt_key_sign(const struct xt_key *k, const void *data, size_t n,
 		    unsigned char **sig, size_t *siglen, struct xt_error *e);
@@ -1012,6 +1068,91 @@ int		 xt_pep_items(struct xt_session *s, const char *jid,
 		    const char *node, struct xt_node ***items, size_t *n,
 		    struct xt_error *e);
 void		 xt_pep_items_free(struct xt_node **items, size_t n);
+
+/* ---------------------------------------------------------------- xtls */
+
+/*
+ * One XTLS tunnel (the XTLS proto-XEP; DESIGN.md 3, PROTOCOLS.md 6) with
+ * one peer full JID over a logged-in session. The tool reads stanzas and
+ * hands them here, and moves the plaintext between the tunnel and its
+ * files; all of the protocol is here. Functions returning int give XT_OK
+ * or the tunnel's failure (then xt_xtls_errmsg says why: XT_EBADSIG the
+ * peer's key or SRP password was refused, XT_ESTANZA the peer answered
+ * with an error, XT_ECLOSED it left or closed early, XT_ETLS, ...).
+ */
+#define XT_NS_XTLS		"urn:xmpp:tmp:xtls"
+#define XT_XTLS_BLOCK_MAX	(128 * 1024)	/* its base64 fits 256 KiB
+						   stanzas */
+
+struct xt_xtls_opts {
+	struct xt_session *sess;	/* logged in, bound */
+	const char	*peer;		/* the peer's full JID */
+	enum xt_tls_method method;
+	const struct xt_key *key;	/* x509: our key */
+	int		(*accept)(void *arg, const unsigned char *spki,
+			    size_t len); /* x509: the peer's key? */
+	void		*arg;
+	const char	*srp_password;	/* srp */
+	int		 window;	/* our data IQs unacknowledged, max */
+	size_t		 block;		/* bytes in one data IQ, max */
+};
+
+enum xt_xtls_state {
+	XT_XTLS_STARTING,	/* <start/> or the handshake under way */
+	XT_XTLS_OPEN,		/* data flows */
+	XT_XTLS_PEER_ENDED,	/* the peer's data has ended */
+	XT_XTLS_CLOSED,		/* closed cleanly: all data delivered */
+	XT_XTLS_FAILED
+};
+
+struct xt_xtls;
+
+int		 xt_xtls_new(struct xt_xtls **xp, const struct xt_xtls_opts *o,
+		    struct xt_error *e);
+/*
+ * Close (with an alert and <close/> if it did not end cleanly, neither
+ * waited for), say goodbye with unavailable presence, wipe, free.
+ */
+void		 xt_xtls_free(struct xt_xtls *x);
+/* As initiator: send directed presence and <start/>. */
+int		 xt_xtls_start(struct xt_xtls *x);
+/* As responder: answer start (an iq set from the peer) with <proceed/>. */
+int		 xt_xtls_accept(struct xt_xtls *x, const struct xt_node *start);
+/*
+ * A stanza from the session: 1 if it was the tunnel's (the peer's answers,
+ * data, <close/>, a simultaneous <start/>, its unavailable presence), 0 if
+ * not (anyone else's stanzas never are), or the tunnel's failure.
+ */
+int		 xt_xtls_stanza(struct xt_xtls *x, const struct xt_node *st);
+/*
+ * Up to n bytes of the peer's plaintext; 0 when there is none now (then
+ * the data IQs it came in are acknowledged: call it until 0 once the
+ * bytes are written), or the failure.
+ */
+ssize_t		 xt_xtls_read(struct xt_xtls *x, void *buf, size_t n);
+/* How many bytes xt_xtls_write takes now (0: wait for acknowledgements). */
+size_t		 xt_xtls_room(const struct xt_xtls *x);
+/* Send n (at most xt_xtls_room) bytes to the peer. */
+int		 xt_xtls_write(struct xt_xtls *x, const void *buf, size_t n);
+/* Our data has ended (TLS close_notify). */
+int		 xt_xtls_shutdown(struct xt_xtls *x);
+/* Send what the window allows; the initiator closes once all is done. */
+int		 xt_xtls_step(struct xt_xtls *x);
+enum xt_xtls_state xt_xtls_state(const struct xt_xtls *x);
+const char	*xt_xtls_errmsg(const struct xt_xtls *x, int *code);
+int		 xt_xtls_initiator(const struct xt_xtls *x);
+/* The peer's full JID. */
+const char	*xt_xtls_peer(const struct xt_xtls *x);
+/* The TLS session once the handshake is done (for -v), else NULL. */
+struct xt_tls	*xt_xtls_tls(const struct xt_xtls *x);
+/* Plaintext bytes received and sent. */
+void		 xt_xtls_counts(const struct xt_xtls *x, uint64_t *in,
+		    uint64_t *out);
+/* Is st an iq set holding an XTLS element of that name? */
+int		 xt_xtls_is(const struct xt_node *st, const char *name);
+/* Answer an IQ with an error condition ("item-not-found", ...). */
+int		 xt_xtls_refuse(struct xt_session *s, const struct xt_node *iq,
+		    const char *cond);
 
 /* ---------------------------------------------------------------- keyring */
 
