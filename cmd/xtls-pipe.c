@@ -174,6 +174,7 @@ static void
 check_peer(const char *peer)
 {
 	struct xt_node *iq, *res = NULL, *q, *f;
+	struct xt_error e;
 	const char *var;
 	int rc, found = 0;
 
@@ -182,7 +183,16 @@ check_peer(const char *peer)
 	    xt_node_set_attr(iq, "to", peer) < 0 ||
 	    xt_node_add_elem(iq, "query", XT_NS_DISCO_INFO) == NULL)
 		die(XT_ENOMEM, "out of memory");
-	if ((rc = xt_session_iq(cli.sess, iq, &res, -1)) < 0)
+	if ((rc = xt_session_iq(cli.sess, iq, &res, -1)) == XT_ESTANZA) {
+		char *why = xt_stanza_error(res);
+
+		snprintf(e.msg, sizeof(e.msg), "%s cannot be reached (%s): is "
+		    "xtls-pipe --listen running there?", peer, why ? why :
+		    "error");
+		free(why);
+		die(rc, e.msg);
+	}
+	if (rc < 0)
 		die(rc, xt_session_errmsg(cli.sess));
 	q = xt_node_child(res, "query", XT_NS_DISCO_INFO);
 	for (f = q ? xt_node_child(q, "feature", NULL) : NULL; f != NULL;

@@ -11,6 +11,7 @@
 
 #include <errno.h>
 #include <poll.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -338,6 +339,20 @@ wait_fd(struct xt_tls *t, int64_t deadline)
 	return r < 0 ? XT_ENET : XT_OK;
 }
 
+/* GnuTLS's words for r, with the alert the peer sent if that was it. */
+static const char *
+why(struct xt_tls *t, int r)
+{
+	const char *name;
+
+	if (r != GNUTLS_E_FATAL_ALERT_RECEIVED || (name =
+	    gnutls_alert_get_name(gnutls_alert_get(t->session))) == NULL)
+		return gnutls_strerror(r);
+	snprintf(t->why, sizeof(t->why), "the peer sent the alert \"%s\"",
+	    name);
+	return t->why;
+}
+
 int
 xt_tls_handshake(struct xt_tls *t, int64_t deadline, struct xt_error *e)
 {
@@ -357,10 +372,13 @@ xt_tls_handshake(struct xt_tls *t, int64_t deadline, struct xt_error *e)
 			    t->udomain, rc == XT_ETIMEOUT ? "timed out" :
 			    strerror(errno));
 	}
+	/* A peer (not a server) is told why, so that it fails at once. */
+	if (t->peer.method != 0)
+		gnutls_alert_send_appropriate(t->session, r);
 	if (t->why[0] != '\0')
 		return xt_error_set(e, XT_ETLS, "tls: %s", t->why);
 	return xt_error_set(e, XT_ETLS, "tls handshake with %s: %s",
-	    t->udomain, gnutls_strerror(r));
+	    t->udomain, why(t, r));
 }
 
 ssize_t
@@ -384,7 +402,7 @@ xt_tls_read(struct xt_tls *t, void *buf, size_t n, int64_t deadline,
 		if (r == GNUTLS_E_REHANDSHAKE || !gnutls_error_is_fatal(r))
 			continue;
 		return xt_error_set(e, XT_ENET, "tls read: %s",
-		    gnutls_strerror(r));
+		    why(t, (int)r));
 	}
 }
 

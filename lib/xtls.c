@@ -366,8 +366,8 @@ handshake(struct xt_xtls *x)
 		return fail(x, XT_EBADSIG, "%s: %s", x->peer, "the key it "
 		    "presented is not its published key");
 	else if (x->o.method == XT_TLS_SRP)
-		return fail(x, XT_EBADSIG, "%s: srp handshake failed (%s): the "
-		    "passwords differ, or the data was altered", x->peer,
+		return fail(x, XT_EBADSIG, "%s: srp handshake failed: the "
+		    "passwords differ, or the data was altered (%s)", x->peer,
 		    e.msg);
 	else
 		return fail(x, XT_ETLS, "%s: %s", x->peer, e.msg);
@@ -594,6 +594,9 @@ xt_xtls_stanza(struct xt_xtls *x, const struct xt_node *st)
 		rc = answer(x, xt_node_attr(st, "id"), "closed");
 		if (rc < 0)
 			return rc;
+		/* An alert that came before it says more. */
+		if (x->state == HANDSHAKE && handshake(x) < 0)
+			return x->err.code;
 		if (!finished(x))
 			return fail(x, XT_ECLOSED, "%s closed the tunnel "
 			    "before all data %s", x->peer, x->rd_closed ?
