@@ -116,6 +116,9 @@ struct xt_node {
 	struct xt_node	*next;		/* next sibling */
 };
 
+/* The namespace bound to the prefix "xml" (XML-NAMES section 3). */
+#define XT_NS_XML	"http://www.w3.org/XML/1998/namespace"
+
 /* New element with name and namespace (ns may be NULL: inherit). */
 struct xt_node	*xt_node_new(const char *name, const char *ns);
 /* Free a node and everything below it. NULL is fine. */
@@ -156,6 +159,13 @@ struct xt_node	*xt_node_copy(const struct xt_node *n);
  */
 int		 xt_xml_serialize(const struct xt_node *n, const char *parent_ns,
 		    char **out, size_t *outlen);
+/*
+ * Internal to the xml module, for the parser, which has libxml2 read root
+ * start tags it makes up: <prefix:name> (or <name>) with the namespace
+ * declarations among attrs, written as xt_xml_serialize would write them.
+ */
+int		 xt_xml_root_tag(const char *prefix, const char *name,
+		    char *const *attrs, char **out, size_t *outlen);
 
 struct xt_xml_limits {
 	size_t	max_stanza;	/* bytes of one depth-1 element, from its
