@@ -4,6 +4,11 @@
  * out with IQ matching and deadlines. It knows nothing of config files or
  * the environment; the tool hands everything in through xt_session_opts.
  */
+#include <sys/socket.h>
+
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+
 #include <errno.h>
 #include <poll.h>
 #include <stdarg.h>
@@ -402,7 +407,7 @@ xt_session_recv(struct xt_session *s, struct xt_node **st, int timeout_ms)
 			if (s->dead || poll(&pfd, 1, 0) <= 0)
 				return XT_ETIMEOUT;
 		}
-		d = xt_now_ms() + 50;
+		d = xt_now_ms();	/* a stanza half here waits for poll */
 	} else
 		d = deadline_for(s, timeout_ms);
 	return wire_next(s, st, d);
@@ -482,6 +487,13 @@ xt_session_answer_iq(struct xt_session *s, const struct xt_node *iq)
 int
 xt_session_fd(const struct xt_session *s)
 {
+	int one = 1;
+
+	/*
+	 * Servers hold small writes (Nagle) until our ACK, which Linux delays:
+	 * ask for the next one at once (the flag does not last).
+	 */
+	setsockopt(s->fd, IPPROTO_TCP, TCP_QUICKACK, &one, sizeof(one));
 	return s->fd;
 }
 

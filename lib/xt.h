@@ -531,7 +531,8 @@ int		 xt_session_answer_iq(struct xt_session *s,
 /*
  * The socket, for a tool's poll(2) beside its own files: readable when
  * more may come. Drain xt_session_recv(s, &st, 0) before polling, as it
- * may hold stanzas already read.
+ * may hold stanzas already read. Call it before each poll: it also asks
+ * the kernel to acknowledge what comes next at once (TCP_QUICKACK).
  */
 int		 xt_session_fd(const struct xt_session *s);
 /* Send a whitespace keepalive (RFC 6120 4.6.1) to keep an idle link up. */
