@@ -1159,6 +1159,33 @@ struct xt_tls	*xt_xtls_tls(const struct xt_xtls *x);
 /* Plaintext bytes received and sent. */
 void		 xt_xtls_counts(const struct xt_xtls *x, uint64_t *in,
 		    uint64_t *out);
+/* What one IQ carries for XTLS. */
+enum xt_xtls_kind {
+	XT_XTLS_EL_NONE = 0,	/* nothing of XTLS */
+	XT_XTLS_EL_START,	/* iq set <start/> (any XEP-0250 <offer/>) */
+	XT_XTLS_EL_PROCEED,	/* iq result <proceed/> */
+	XT_XTLS_EL_DATA,	/* iq set <data/> */
+	XT_XTLS_EL_CLOSE,	/* iq set <close/> */
+	XT_XTLS_EL_CLOSED,	/* iq result <closed/> */
+	XT_XTLS_EL_ACK		/* iq result, empty */
+};
+
+struct xt_xtls_payload {
+	enum xt_xtls_kind kind;
+	const char	*method;	/* data: its method attribute, or NULL */
+	unsigned char	*data;		/* data: the bytes, owned (free) */
+	size_t		 len;
+};
+
+/*
+ * Read an IQ as XTLS (the XTLS proto-XEP, section 4): p->kind says what
+ * it is. XT_EINVAL with the reason for an XTLS element that is malformed:
+ * data that is not base64 (white space is allowed, as the XEP's examples
+ * break lines), a child element in <data/>, an empty method, an iq set
+ * with two XTLS elements.
+ */
+int		 xt_xtls_parse(const struct xt_node *iq,
+		    struct xt_xtls_payload *p, struct xt_error *e);
 /* Is st an iq set holding an XTLS element of that name? */
 int		 xt_xtls_is(const struct xt_node *st, const char *name);
 /* Answer an IQ with an error condition ("item-not-found", ...). */

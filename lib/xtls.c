@@ -439,6 +439,73 @@ xt_xtls_is(const struct xt_node *st, const char *name)
 	    xt_node_child(st, name, XT_NS_XTLS) != NULL;
 }
 
+int
+xt_xtls_parse(const struct xt_node *iq, struct xt_xtls_payload *p,
+    struct xt_error *e)
+{
+	const struct xt_node *c, *el = NULL;
+	const char *type = xt_node_attr(iq, "type");
+	char *text, *s, *d;
+	int set, rc;
+
+	memset(p, 0, sizeof(*p));
+	if (strcmp(iq->name, "iq") != 0 || type == NULL)
+		return XT_OK;
+	set = strcmp(type, "set") == 0;
+	if (!set && strcmp(type, "result") != 0)
+		return XT_OK;
+	for (c = iq->children; c != NULL; c = c->next) {
+		if (c->name == NULL || c->ns == NULL ||
+		    strcmp(c->ns, XT_NS_XTLS) != 0)
+			continue;
+		if (el != NULL)
+			return xt_error_set(e, XT_EINVAL, "two XTLS elements "
+			    "in one iq");
+		el = c;
+	}
+	if (el == NULL) {
+		/* An empty result is an acknowledgement. */
+		for (c = iq->children; c != NULL && c->name == NULL;)
+			c = c->next;
+		p->kind = !set && c == NULL ? XT_XTLS_EL_ACK : XT_XTLS_EL_NONE;
+		return XT_OK;
+	}
+	if (!set) {
+		p->kind = strcmp(el->name, "proceed") == 0 ? XT_XTLS_EL_PROCEED :
+		    strcmp(el->name, "closed") == 0 ? XT_XTLS_EL_CLOSED :
+		    XT_XTLS_EL_NONE;
+		return XT_OK;
+	}
+	if (strcmp(el->name, "start") == 0)
+		p->kind = XT_XTLS_EL_START;
+	else if (strcmp(el->name, "close") == 0)
+		p->kind = XT_XTLS_EL_CLOSE;
+	if (strcmp(el->name, "data") != 0)
+		return XT_OK;
+	for (c = el->children; c != NULL; c = c->next)
+		if (c->name != NULL)
+			return xt_error_set(e, XT_EINVAL, "<data/> holds an "
+			    "element");
+	p->method = xt_node_attr(el, "method");
+	if (p->method != NULL && *p->method == '\0')
+		return xt_error_set(e, XT_EINVAL, "<data/> with an empty "
+		    "method");
+	if ((text = xt_node_text(el)) == NULL)
+		return xt_error_set(e, XT_ENOMEM, "out of memory");
+	for (s = d = text; *s != '\0'; s++)
+		if (*s != ' ' && *s != '\t' && *s != '\n' && *s != '\r')
+			*d++ = *s;
+	*d = '\0';
+	rc = XT_OK;
+	if (text[0] != '\0' && xt_b64_decode(text, strlen(text), &p->data,
+	    &p->len) < 0)
+		rc = xt_error_set(e, XT_EINVAL, "<data/> that is not base64");
+	free(text);
+	if (rc == XT_OK)
+		p->kind = XT_XTLS_EL_DATA;
+	return rc;
+}
+
 /* Which of our IQs does a result or error answer? Its slot, or -1. */
 static int
 sent_slot(struct xt_xtls *x, const char *id)
@@ -453,48 +520,26 @@ sent_slot(struct xt_xtls *x, const char *id)
 
 /* The peer's data: into the TLS input, its id to acknowledge later. */
 static int
-take_data(struct xt_xtls *x, const struct xt_node *st)
+take_data(struct xt_xtls *x, const struct xt_node *st,
+    const struct xt_xtls_payload *p)
 {
-	const struct xt_node *d = xt_node_child(st, "data", XT_NS_XTLS);
-	const char *method = xt_node_attr(d, "method");
-	char *text, *p, *q, **na;
-	unsigned char *raw = NULL;
-	size_t n = 0;
-	int rc;
+	const char *ours = x->o.method == XT_TLS_SRP ? "srp" : "x509";
+	char **na;
 
 	if (x->state != HANDSHAKE && x->state != OPEN)
 		return xt_xtls_refuse(x->o.sess, st, "unexpected-request");
-	if (method != NULL && strcmp(method, x->o.method == XT_TLS_SRP ?
-	    "srp" : "x509") != 0) {
+	if (p->method != NULL && strcmp(p->method, ours) != 0) {
 		xt_xtls_refuse(x->o.sess, st, "not-acceptable");
 		return fail(x, XT_EPROTO, "%s: method %s, not %s", x->peer,
-		    method, x->o.method == XT_TLS_SRP ? "srp" : "x509");
+		    p->method, ours);
 	}
-	if ((text = xt_node_text(d)) == NULL)
-		return fail(x, XT_ENOMEM, "out of memory");
-	/* The XEP's examples break the base64 into lines. */
-	for (p = q = text; *p != '\0'; p++)
-		if (*p != ' ' && *p != '\t' && *p != '\n' && *p != '\r')
-			*q++ = *p;
-	*q = '\0';
-	rc = text[0] == '\0' ? XT_OK : xt_b64_decode(text, strlen(text), &raw,
-	    &n);
-	free(text);
-	if (rc < 0) {
-		xt_xtls_refuse(x->o.sess, st, "bad-request");
-		return fail(x, XT_EPROTO, "%s: data that is not base64",
-		    x->peer);
-	}
-	if (x->in.len + n > IN_MAX || x->nacks >= ACKS_MAX) {
-		free(raw);
+	if (x->in.len + p->len > IN_MAX || x->nacks >= ACKS_MAX) {
 		xt_xtls_refuse(x->o.sess, st, "resource-constraint");
 		return fail(x, XT_EPROTO, "%s: sends more than it waits "
 		    "for", x->peer);
 	}
-	rc = n > 0 ? buf_add(&x->in, raw, n) : XT_OK;
-	free(raw);
-	if (rc < 0 || (na = realloc(x->acks, (x->nacks + 1) *
-	    sizeof(*na))) == NULL)
+	if ((p->len > 0 && buf_add(&x->in, p->data, p->len) < 0) ||
+	    (na = realloc(x->acks, (x->nacks + 1) * sizeof(*na))) == NULL)
 		return fail(x, XT_ENOMEM, "out of memory");
 	x->acks = na;
 	if ((x->acks[x->nacks] = strdup(xt_node_attr(st, "id"))) == NULL)
@@ -565,6 +610,8 @@ take_answer(struct xt_xtls *x, const struct xt_node *st, int error)
 int
 xt_xtls_stanza(struct xt_xtls *x, const struct xt_node *st)
 {
+	struct xt_xtls_payload p;
+	struct xt_error e = { 0, "" };
 	const char *from = xt_node_attr(st, "from"), *type;
 	int rc;
 
@@ -587,9 +634,16 @@ xt_xtls_stanza(struct xt_xtls *x, const struct xt_node *st)
 		rc = take_answer(x, st, strcmp(type, "error") == 0);
 		return rc < 0 ? rc : 1;
 	}
-	if (xt_xtls_is(st, "data"))
-		return take_data(x, st) < 0 ? x->err.code : 1;
-	if (xt_xtls_is(st, "close")) {
+	if (xt_xtls_parse(st, &p, &e) < 0) {
+		xt_xtls_refuse(x->o.sess, st, "bad-request");
+		return fail(x, XT_EPROTO, "%s: %s", x->peer, e.msg);
+	}
+	switch (p.kind) {
+	case XT_XTLS_EL_DATA:
+		rc = take_data(x, st, &p);
+		free(p.data);
+		return rc < 0 ? x->err.code : 1;
+	case XT_XTLS_EL_CLOSE:
 		/* Either side may close; early means data was cut off. */
 		rc = answer(x, xt_node_attr(st, "id"), "closed");
 		if (rc < 0)
@@ -603,8 +657,7 @@ xt_xtls_stanza(struct xt_xtls *x, const struct xt_node *st)
 			    "was sent" : "had come");
 		x->state = CLOSED;
 		return 1;
-	}
-	if (xt_xtls_is(st, "start")) {
+	case XT_XTLS_EL_START:
 		/*
 		 * Both started at once: the request of the JID that sorts
 		 * first (i;octet) wins; the other gets <conflict/>.
@@ -616,8 +669,9 @@ xt_xtls_stanza(struct xt_xtls *x, const struct xt_node *st)
 			    x->o.sess)) : 1;
 		x->lost_start = 1;
 		return xt_xtls_accept(x, st) < 0 ? x->err.code : 1;
+	default:
+		return 0;
 	}
-	return 0;
 }
 
 ssize_t
