@@ -90,6 +90,27 @@ as carol "$XT_BIN/xmpp-fetchkey" "${C[@]}" "alice@$XT_DOMAIN" |
 	as alice "$XT_BIN/xmpp-publish" "${A[@]}" -v
 step 0 "attestation published"
 
+say "carol listens for an end-to-end TLS tunnel; alice sends a file through it"
+run "xtls-pipe -r demo --listen > received   (carol)"
+run "tar c notes | xtls-pipe carol@$XT_DOMAIN/demo   (alice)"
+mkdir -p "$XT_DIR/notes" && seq 1 20000 >"$XT_DIR/notes/numbers" &&
+	printf 'for carol only\n' >"$XT_DIR/notes/letter"
+as carol "$XT_BIN/xtls-pipe" "${C[@]}" -r demo --listen -v </dev/null \
+	>"$XT_DIR/received.tar" 2>"$XT_DIR/xtls.err" &
+xp=$!
+for _ in $(seq 150); do
+	grep -q "listening as" "$XT_DIR/xtls.err" && break
+	sleep 0.1
+done
+tar -C "$XT_DIR" -c notes | tee "$XT_DIR/sent.tar" |
+	as alice "$XT_BIN/xtls-pipe" "${A[@]}" "carol@$XT_DOMAIN/demo"
+step 0 "alice's side closed cleanly"
+wait "$xp"
+step 0 "carol's side closed cleanly"
+sed 's/^/  /' "$XT_DIR/xtls.err"
+cmp -s "$XT_DIR/sent.tar" "$XT_DIR/received.tar"
+step 0 "the tar file arrived byte for byte, checked with cmp"
+
 say "bob fetches again, trusting what carol vouched for"
 run "xmpp-fetchkey -v --signer carol.pub alice@$XT_DOMAIN"
 as bob "$XT_BIN/xmpp-fetchkey" "${B[@]}" -v --signer "$XT_DIR/carol.pub" \
