@@ -432,6 +432,69 @@ xt_spki_verify(const unsigned char *der, size_t len, const void *data,
 	return XT_OK;
 }
 
+int
+xt_spki_rsa(const unsigned char *der, size_t len, unsigned char **n,
+    size_t *nlen, unsigned char **ex, size_t *exlen, struct xt_error *e)
+{
+	gnutls_pubkey_t pub;
+	gnutls_datum_t m = { NULL, 0 }, x = { NULL, 0 };
+	int grc, rc;
+
+	*n = *ex = NULL;
+	*nlen = *exlen = 0;
+	if ((rc = spki_import(der, len, &pub, NULL, e)) < 0)
+		return rc;
+	grc = gnutls_pubkey_export_rsa_raw2(pub, &m, &x, GNUTLS_EXPORT_FLAG_NO_LZ);
+	gnutls_pubkey_deinit(pub);
+	if (grc < 0)
+		return crypto_error(e, "rsa public key", grc);
+	rc = XT_OK;
+	if ((*n = malloc(m.size)) == NULL || (*ex = malloc(x.size)) == NULL) {
+		free(*n);
+		*n = NULL;
+		rc = xt_error_set(e, XT_ENOMEM, "out of memory");
+	} else {
+		memcpy(*n, m.data, *nlen = m.size);
+		memcpy(*ex, x.data, *exlen = x.size);
+	}
+	gnutls_free(m.data);
+	gnutls_free(x.data);
+	return rc;
+}
+
+int
+xt_spki_from_rsa(const unsigned char *n, size_t nlen, const unsigned char *ex,
+    size_t exlen, unsigned char **der, size_t *len, struct xt_error *e)
+{
+	gnutls_datum_t m = { (unsigned char *)n, (unsigned int)nlen };
+	gnutls_datum_t x = { (unsigned char *)ex, (unsigned int)exlen };
+	gnutls_datum_t d = { NULL, 0 };
+	gnutls_pubkey_t pub;
+	int grc, rc;
+
+	*der = NULL;
+	*len = 0;
+	if (nlen > XT_SPKI_MAX || exlen > XT_SPKI_MAX)
+		return xt_error_set(e, XT_EINVAL, "rsa key too large");
+	if ((grc = gnutls_pubkey_init(&pub)) < 0)
+		return xt_error_set(e, XT_ENOMEM, "out of memory");
+	if ((grc = gnutls_pubkey_import_rsa_raw(pub, &m, &x)) < 0 ||
+	    (grc = gnutls_pubkey_export2(pub, GNUTLS_X509_FMT_DER, &d)) < 0) {
+		gnutls_pubkey_deinit(pub);
+		return xt_error_set(e, XT_EINVAL, "not an rsa key: %s",
+		    gnutls_strerror(grc));
+	}
+	gnutls_pubkey_deinit(pub);
+	if ((rc = take(&d, der, len)) < 0)
+		return xt_error_set(e, rc, "out of memory");
+	/* The size rules of every other key here. */
+	if ((rc = xt_spki_check(*der, *len, NULL, e)) < 0) {
+		free(*der);
+		*der = NULL;
+	}
+	return rc;
+}
+
 void
 xt_sha256_hex(const void *data, size_t n, char out[65])
 {

@@ -730,6 +730,17 @@ int		 xt_spki_check(const unsigned char *der, size_t len,
 int		 xt_spki_verify(const unsigned char *der, size_t len,
 		    const void *data, size_t n, const unsigned char *sig,
 		    size_t siglen, struct xt_error *e);
+/*
+ * The RSA modulus and public exponent of the key in der, big-endian
+ * without leading zero octets; both owned.
+ */
+int		 xt_spki_rsa(const unsigned char *der, size_t len,
+		    unsigned char **n, size_t *nlen, unsigned char **e_,
+		    size_t *elen, struct xt_error *e);
+/* The DER SubjectPublicKeyInfo of an RSA key given as n and e; *der owned. */
+int		 xt_spki_from_rsa(const unsigned char *n, size_t nlen,
+		    const unsigned char *e_, size_t elen, unsigned char **der,
+		    size_t *len, struct xt_error *e);
 /* Lowercase hex SHA-256 of n bytes into out[65]. */
 void		 xt_sha256_hex(const void *data, size_t n, char out[65]);
 
@@ -1191,6 +1202,136 @@ int		 xt_xtls_is(const struct xt_node *st, const char *name);
 /* Answer an IQ with an error condition ("item-not-found", ...). */
 int		 xt_xtls_refuse(struct xt_session *s, const struct xt_node *iq,
 		    const char *cond);
+
+/* ---------------------------------------------------------------- esession */
+
+/*
+ * Offline encrypted sessions (XEP-0187 on XEP-0116, XEP-0188, XEP-0200),
+ * exactly the profile of PROTOCOLS.md 1.12. Alice, who goes offline,
+ * publishes signed options; Bob sends her a message that starts an
+ * ESession and carries the first encrypted stanza; Alice, back, checks
+ * and decrypts. MODP groups 14, 15 and 16 of RFC 3526 only.
+ */
+#define XT_NS_ES_SUBSCRIBERS	"http://www.xmpp.org/extensions/xep-0187.html#ns"
+#define XT_NS_ES_EVERYONE	"http://www.xmpp.org/extensions/xep-0116.html#ns"
+#define XT_NS_ES_INIT	"http://www.xmpp.org/extensions/xep-0116.html#ns-init"
+#define XT_NS_ES_C		"http://www.xmpp.org/extensions/xep-0200.html#ns"
+
+/* The hex of a group's prime (14, 15, 16), or NULL for any other. */
+const char	*xt_es_group_hex(int group);
+/*
+ * content(x, except) of 1.12: the normalised <field/> children of the data
+ * form x, in order, without those whose var is listed (NULL-terminated).
+ * Owned, NULL on ENOMEM.
+ */
+char		*xt_es_content(const struct xt_node *x,
+		    const char *const *except);
+
+/* What Alice publishes. */
+struct xt_es_offer {
+	const char	*jid;		/* her bare JID */
+	int64_t		 expires;	/* seconds since the epoch */
+	const int	*groups;	/* offered, preferred first; NULL: 14,
+					   15, 16 */
+	int		 ngroups;
+	const char	*match_resource; /* or NULL */
+	const struct xt_key *const *keys; /* signing keys, one signs each */
+	size_t		 nkeys;
+	/* For known-answer tests only, else NULL: N_A, and x per group. */
+	const unsigned char *nonce;	/* 16 octets */
+	const char *const *x;		/* hex */
+};
+
+/* Her secrets for one publication: N_A, x per group, the expiry. */
+struct xt_es_secret;
+
+/*
+ * Alice's options form (<x xmlns='jabber:x:data' type='form'/>, owned)
+ * and the secrets behind it. Every signs value is RSASSA-PKCS1-v1_5
+ * SHA-256 over content(x, {signs}).
+ */
+int		 xt_es_offer_make(const struct xt_es_offer *o,
+		    struct xt_node **form, struct xt_es_secret **s,
+		    struct xt_error *e);
+/* Store the secrets under dir (made 0700), as a 0600 file named by N_A. */
+int		 xt_es_secret_save(const struct xt_es_secret *s,
+		    const char *dir, struct xt_error *e);
+void		 xt_es_secret_free(struct xt_es_secret *s);
+/*
+ * Destroy (overwrite, fsync, unlink) every stored secret that expired by
+ * now, with its replay log; *count says how many.
+ */
+int		 xt_es_purge(const char *dir, int64_t now, int *count,
+		    struct xt_error *e);
+
+/* What Bob starts an ESession with. */
+struct xt_es_begin {
+	const struct xt_node *options;	/* her form, as received */
+	const char	*to;		/* her bare JID */
+	const struct xt_pubkey *keys;	/* her keys we trust: a signs value
+					   must verify with one */
+	size_t		 nkeys;
+	const struct xt_key *key;	/* ours */
+	int64_t		 now;
+	int		 session;	/* keep it for more stanzas (else the
+					   form says terminate) */
+	/* For known-answer tests only, else NULL. */
+	const char	*y;		/* hex */
+	const unsigned char *nonce;	/* N_B, 16 octets */
+	const unsigned char *counter;	/* C_A, 16 octets */
+};
+
+struct xt_esession;
+
+/*
+ * Check her options (a form of urn:xmpp:ssn, not expired, signed by one
+ * of her keys we trust: XT_EBADSIG if not, offering sha256, rsa, no
+ * compression, messages, version 1.3, a group of 14/15/16 and an AES-CTR
+ * cipher: XT_EINVAL if not) and make the ESession: our d, the keys, our
+ * identity hidden in the form of the first stanza.
+ */
+int		 xt_es_begin(const struct xt_es_begin *b,
+		    struct xt_esession **s, struct xt_error *e);
+/* Whom to address: her bare JID, or her full one with match_resource. */
+const char	*xt_es_to(const struct xt_esession *s);
+/*
+ * Encrypt text as the <body/> of message m (which the caller made and
+ * owns): adds <init/> to the first stanza, <c/> to every one.
+ */
+int		 xt_es_seal(struct xt_esession *s, const char *text, size_t len,
+		    struct xt_node *m, struct xt_error *e);
+void		 xt_es_free(struct xt_esession *s);
+
+struct xt_es_rx;
+
+/* Alice's side: where her secrets are, and whom she trusts. */
+struct xt_es_inbox {
+	const char	*dir;		/* the stored secrets */
+	int64_t		 now;
+	/* Is spki a key we trust for bare (pinned, or fetched and verified)? */
+	int		(*trust)(void *arg, const char *bare,
+			    const unsigned char *spki, size_t len,
+			    struct xt_error *e);
+	void		*arg;
+	struct xt_es_rx	*rx;		/* ESessions kept for more stanzas */
+};
+
+/* Does the message carry an ESession (<init/> or <c/>)? */
+int		 xt_es_is(const struct xt_node *m);
+/*
+ * Check and decrypt an ESession message: *out (owned) is the message with
+ * <init/> and <c/> replaced by what they held; keyid the hex SHA-256 of the
+ * sender's key. Every check of 1.12 (options not expired, our nonce and
+ * group, 1 < d < p-1, d and the sender's nonce never seen before, M_B,
+ * the identity, the trusted key, the signature, the <c/> mac) refuses
+ * with XT_EBADSIG and the reason; a refused message leaves no trace.
+ * d and the nonce are remembered (fsync'd) before the message is handed
+ * out.
+ */
+int		 xt_es_open(struct xt_es_inbox *in, const struct xt_node *m,
+		    struct xt_node **out, char keyid[65], struct xt_error *e);
+/* Forget the kept ESessions, wiping their keys. */
+void		 xt_es_inbox_clear(struct xt_es_inbox *in);
 
 /* ---------------------------------------------------------------- keyring */
 
