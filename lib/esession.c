@@ -448,8 +448,9 @@ values(const struct xt_node *f, char **out, int max)
 	int n = 0;
 
 	for (c = f ? f->children : NULL; c != NULL && n < max; c = c->next) {
-		if (c->name == NULL || c->ns == NULL ||
-		    strcmp(c->ns, XT_NS_DATA) != 0)
+		/* (a form made here inherits its namespace: ns NULL) */
+		if (c->name == NULL || (c->ns != NULL &&
+		    strcmp(c->ns, XT_NS_DATA) != 0))
 			continue;
 		if (strcmp(c->name, "value") == 0)
 			v = c;
@@ -767,7 +768,7 @@ secret_load(const char *dir, const unsigned char *na, struct xt_es_secret **sp,
 	*sp = NULL;
 	if ((path = store_path(dir, na, NULL)) == NULL)
 		return xt_error_set(e, XT_ENOMEM, "out of memory");
-	rc = xt_file_read(path, 65536, XT_FILE_SECRET, &text, &len, e);
+	rc = xt_file_read(path, 8192, XT_FILE_SECRET, &text, &len, e);
 	if (rc < 0 && access(path, F_OK) < 0)
 		rc = xt_error_set(e, XT_ENOTFOUND, "no options of ours with "
 		    "that nonce (long expired, or never published here)");
@@ -1394,8 +1395,8 @@ seen(const char *dir, const unsigned char *na, const char *d, const char *nb,
 
 	if ((path = store_path(dir, na, ".seen")) == NULL)
 		return xt_error_set(e, XT_ENOMEM, "out of memory");
-	rc = xt_file_read(path, 64 * 1024 * 1024, XT_FILE_SECRET, &text, &len,
-	    e);
+	/* d and the nonces are public: no secure memory for them. */
+	rc = xt_file_read(path, 16 * 1024 * 1024, 0, &text, &len, e);
 	if (rc < 0 && access(path, F_OK) < 0 && errno == ENOENT)
 		rc = XT_OK;
 	free(path);
@@ -1408,7 +1409,7 @@ seen(const char *dir, const unsigned char *na, const char *d, const char *nb,
 		*w++ = '\0';
 		hit |= strcmp(line, d) == 0 || strcmp(w, nb) == 0;
 	}
-	xt_free_secret(text);
+	free(text);
 	return hit;
 }
 
@@ -1631,6 +1632,7 @@ open_init(struct xt_es_inbox *in, const struct xt_node *msg,
 		v = value(x, fixed[i].var);
 		k = v != NULL && strcmp(v, fixed[i].want) == 0;
 		free(v);
+		v = NULL;
 		if (!k) {
 			xt_error_set(e, XT_EINVAL, "the form's %s is not %s",
 			    fixed[i].var, fixed[i].want);
@@ -1645,9 +1647,9 @@ open_init(struct xt_es_inbox *in, const struct xt_node *msg,
 	}
 	if ((rc = secret_load(in->dir, na, &sec, e)) < 0) {
 		if (rc == XT_ENOTFOUND)
-			xt_error_set(e, XT_EBADSIG, "a message for a nonce "
-			    "that is not ours (or whose options are long "
-			    "gone)");
+			rc = xt_error_set(e, XT_EBADSIG, "a message for a "
+			    "nonce that is not ours (or whose options are "
+			    "long gone)");
 		goto out;
 	}
 	rc = XT_EBADSIG;
@@ -1661,6 +1663,7 @@ open_init(struct xt_es_inbox *in, const struct xt_node *msg,
 		    strlen(v))
 			g = group(sec->group[k]);
 	free(v);
+	v = NULL;
 	v = value(x, "crypt_algs");
 	aes256 = v == NULL ? -1 : strcmp(v, "aes256-ctr") == 0 ? 1 :
 	    strcmp(v, "aes128-ctr") == 0 ? 0 : -1;

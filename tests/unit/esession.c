@@ -1,0 +1,393 @@
+/*
+ * esession.c: offline ESessions (lib/esession.c). The MODP primes
+ * against RFC 3526's formula, with pi computed here (Machin); a message
+ * from Bob (carol's committed key) to Alice (alice's) through options,
+ * ESession, <c/> and Alice's checks; every check's forged twin refused
+ * with its reason and nothing handed out; kept ESessions; expiry purges.
+ * Run from the repository root.
+ */
+#include <sys/stat.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <gcrypt.h>
+
+#include "xt.h"
+#include "tap.h"
+
+/* ------------------------------------------------------------ primes */
+
+/* atan(1/x) * 2^bits, by its series in fixed point. */
+static gcry_mpi_t
+arctan_inv(unsigned long x, unsigned bits)
+{
+	gcry_mpi_t sum = gcry_mpi_new(0), term = gcry_mpi_new(0),
+	    t = gcry_mpi_new(0), one = gcry_mpi_set_ui(NULL, 1);
+	unsigned long k;
+	int sign = 1;
+
+	gcry_mpi_mul_2exp(term, one, bits);
+	gcry_mpi_div(term, NULL, term, gcry_mpi_set_ui(t, x), 0);
+	gcry_mpi_set(sum, term);
+	for (k = 1; gcry_mpi_cmp_ui(term, 0) != 0; k++) {
+		gcry_mpi_div(term, NULL, term, gcry_mpi_set_ui(t, x * x), 0);
+		gcry_mpi_div(t, NULL, term, gcry_mpi_set_ui(t, 2 * k + 1), 0);
+		sign = -sign;
+		if (sign < 0)
+			gcry_mpi_sub(sum, sum, t);
+		else
+			gcry_mpi_add(sum, sum, t);
+	}
+	gcry_mpi_release(term);
+	gcry_mpi_release(t);
+	gcry_mpi_release(one);
+	return sum;
+}
+
+static void
+test_primes(void)
+{
+	static const struct { int group; unsigned n; unsigned long k; } t[] = {
+		{ 14, 2048, 124476 }, { 15, 3072, 1690314 },
+		{ 16, 4096, 240904 },
+	};
+	const unsigned bits = 4200;	/* beyond 4096 - 130, with guard */
+	gcry_mpi_t pi, a, b, p, want, q;
+	size_t i;
+
+	/* pi = 16 atan(1/5) - 4 atan(1/239), times 2^bits */
+	a = arctan_inv(5, bits);
+	b = arctan_inv(239, bits);
+	pi = gcry_mpi_new(0);
+	gcry_mpi_mul_ui(a, a, 16);
+	gcry_mpi_mul_ui(b, b, 4);
+	gcry_mpi_sub(pi, a, b);
+	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		unsigned n = t[i].n;
+
+		/* 2^n - 2^(n-64) - 1 + 2^64 (floor(2^(n-130) pi) + k) */
+		want = gcry_mpi_new(0);
+		q = gcry_mpi_new(0);
+		gcry_mpi_mul_2exp(q, pi, n - 130);
+		gcry_mpi_rshift(q, q, bits);
+		gcry_mpi_add_ui(q, q, t[i].k);
+		gcry_mpi_mul_2exp(q, q, 64);
+		gcry_mpi_set_bit(want, n);
+		gcry_mpi_clear_bit(a, 0);
+		gcry_mpi_set_ui(a, 0);
+		gcry_mpi_set_bit(a, n - 64);
+		gcry_mpi_sub(want, want, a);
+		gcry_mpi_sub_ui(want, want, 1);
+		gcry_mpi_add(want, want, q);
+		p = NULL;
+		ok(xt_es_group_hex(t[i].group) != NULL &&
+		    gcry_mpi_scan(&p, GCRYMPI_FMT_HEX,
+		    xt_es_group_hex(t[i].group), 0, NULL) == 0 &&
+		    gcry_mpi_cmp(p, want) == 0,
+		    "group %d is RFC 3526's prime by its formula", t[i].group);
+		is_int(gcry_mpi_get_nbits(p), n, "  of that many bits");
+		gcry_mpi_release(p);
+		gcry_mpi_release(want);
+		gcry_mpi_release(q);
+	}
+	ok(xt_es_group_hex(2) == NULL && xt_es_group_hex(5) == NULL &&
+	    xt_es_group_hex(3) == NULL && xt_es_group_hex(17) == NULL,
+	    "groups 2, 3, 5 and 17 are not offered");
+	gcry_mpi_release(a);
+	gcry_mpi_release(b);
+	gcry_mpi_release(pi);
+}
+
+/* ------------------------------------------------------------ a message */
+
+static char dir[] = "/tmp/xt-es-XXXXXX";
+static struct xt_pubkey alice_pk, carol_pk, mallory_pk;
+static struct xt_key *alice, *carol, *mallory;
+
+static struct xt_key *
+load(const char *name, struct xt_pubkey *pk)
+{
+	struct xt_error e = { 0, "" };
+	struct xt_key *k;
+	char path[64];
+
+	snprintf(path, sizeof(path), "tests/data/%s.key", name);
+	if (xt_key_load(&k, path, NULL, &e) < 0) {
+		/* The committed file may be 0644 in a checkout: copy it. */
+		char tmp[128], cmd[512];
+
+		snprintf(tmp, sizeof(tmp), "%s/%s.key", dir, name);
+		snprintf(cmd, sizeof(cmd), "install -m 600 %s %s", path, tmp);
+		if (system(cmd) != 0 || xt_key_load(&k, tmp, NULL, &e) < 0) {
+			printf("Bail out! %s: %s\n", path, e.msg);
+			exit(1);
+		}
+	}
+	snprintf(path, sizeof(path), "tests/data/%s.pub", name);
+	if (xt_pubkey_read(path, pk, &e) < 0) {
+		printf("Bail out! %s: %s\n", path, e.msg);
+		exit(1);
+	}
+	return k;
+}
+
+/* The trust of Alice's inbox: carol's key for carol@example.org. */
+static int
+trust(void *arg, const char *bare, const unsigned char *spki, size_t len,
+    struct xt_error *e)
+{
+	if (strcmp(bare, "carol@example.org") == 0 && len ==
+	    carol_pk.spkilen && memcmp(spki, carol_pk.spki, len) == 0)
+		return XT_OK;
+	return xt_error_set(e, XT_EBADSIG, "not a key we trust for %s", bare);
+}
+
+static struct xt_node *
+publish(int64_t expires, struct xt_key *k)
+{
+	struct xt_error e = { 0, "" };
+	struct xt_es_offer o = { 0 };
+	struct xt_es_secret *s;
+	struct xt_node *form;
+	const struct xt_key *keys[1] = { k };
+	static const int g[] = { 15, 14 };
+
+	o.jid = "alice@example.org";
+	o.expires = expires;
+	o.groups = g;
+	o.ngroups = 2;
+	o.keys = keys;
+	o.nkeys = 1;
+	if (xt_es_offer_make(&o, &form, &s, &e) < 0 ||
+	    xt_es_secret_save(s, dir, &e) < 0) {
+		printf("Bail out! options: %s\n", e.msg);
+		exit(1);
+	}
+	xt_es_secret_free(s);
+	return form;
+}
+
+/* Bob's message with text to Alice through her options form. */
+static int
+send_msg(const struct xt_node *form, const char *text, struct xt_node **m,
+    struct xt_error *e)
+{
+	struct xt_es_begin b = { 0 };
+	struct xt_esession *s;
+	int rc;
+
+	b.options = form;
+	b.to = "alice@example.org";
+	b.keys = &alice_pk;
+	b.nkeys = 1;
+	b.key = carol;
+	b.now = (int64_t)time(NULL);
+	if ((rc = xt_es_begin(&b, &s, e)) < 0)
+		return rc;
+	*m = xt_node_new("message", XT_NS_CLIENT);
+	xt_node_set_attr(*m, "from", "carol@example.org/laptop");
+	xt_node_set_attr(*m, "to", xt_es_to(s));
+	xt_node_set_attr(*m, "type", "chat");
+	rc = xt_es_seal(s, text, strlen(text), *m, e);
+	xt_es_free(s);
+	return rc;
+}
+
+static char *
+body(const struct xt_node *m)
+{
+	const struct xt_node *b = xt_node_child(m, "body", XT_NS_CLIENT);
+
+	return b ? xt_node_text(b) : NULL;
+}
+
+/* Re-read a message through text, as it would come from the server. */
+static struct xt_node *
+wire(const struct xt_node *m)
+{
+	struct xt_parser *p = xt_parser_new(XT_PARSE_FRAGMENT, XT_NS_CLIENT,
+	    NULL);
+	struct xt_node *n;
+	char *s;
+	size_t len;
+
+	xt_xml_serialize(m, XT_NS_CLIENT, &s, &len);
+	xt_parser_feed(p, s, len, NULL);
+	xt_parser_finish(p, NULL);
+	n = xt_parser_next(p);
+	xt_parser_free(p);
+	free(s);
+	return n;
+}
+
+/* Change the text of the first element named name (in ns) below n. */
+static void
+alter(struct xt_node *n, const char *name, const char *var, int pos)
+{
+	struct xt_node *c, *f;
+
+	for (c = n->children; c != NULL; c = c->next) {
+		if (c->name == NULL)
+			continue;
+		if (strcmp(c->name, name) == 0 && (var == NULL || (xt_node_attr(c,
+		    "var") != NULL && strcmp(xt_node_attr(c, "var"), var) ==
+		    0))) {
+			f = c;
+			while (f->children != NULL && f->children->name != NULL)
+				f = f->children;
+			if (f->children != NULL && f->children->text != NULL &&
+			    (int)strlen(f->children->text) > pos) {
+				char *t = f->children->text;
+
+				t[pos] = t[pos] == 'A' ? 'B' : 'A';
+			}
+			return;
+		}
+		alter(c, name, var, pos);
+	}
+}
+
+static struct xt_es_inbox inbox;
+
+static int
+open_msg(const struct xt_node *m, struct xt_node **out, char *why,
+    size_t whylen)
+{
+	struct xt_error e = { 0, "" };
+	char keyid[65];
+	int rc;
+
+	inbox.now = (int64_t)time(NULL);
+	rc = xt_es_open(&inbox, m, out, keyid, &e);
+	snprintf(why, whylen, "%s", e.msg);
+	return rc;
+}
+
+static void
+test_message(void)
+{
+	struct xt_error e = { 0, "" };
+	struct xt_node *form, *m, *w, *out, *form2;
+	char why[XT_ERRLEN], *t, keyid[65];
+	int rc, i;
+	static const struct { const char *name, *var; int pos;
+	    const char *what; } forged[] = {
+		{ "data", NULL, 4, "the ciphertext" },
+		{ "mac", NULL, 4, "the <c/> mac" },
+		{ "field", "identity", 6, "the identity" },
+		{ "field", "mac", 5, "M_B" },
+		{ "field", "dhkeys", 10, "d" },
+		{ "field", "counter", 2, "the counter" },
+		{ "field", "my_nonce", 3, "the sender's nonce (in the signed "
+		    "form)" },
+	};
+
+	form = publish((int64_t)time(NULL) + 3600, alice);
+	ok(send_msg(form, "deploy done <&> caf\xc3\xa9", &m, &e) == XT_OK,
+	    "bob seals a message (%s)", e.msg);
+	ok(xt_node_child(m, "init", XT_NS_ES_INIT) != NULL &&
+	    xt_node_child(m, "c", XT_NS_ES_C) != NULL &&
+	    xt_node_child(m, "body", NULL) == NULL, "  <init/> and <c/>, no "
+	    "body in clear");
+	w = wire(m);
+	ok(xt_es_is(w), "  it is an ESession message");
+	rc = open_msg(w, &out, why, sizeof(why));
+	is_int(rc, XT_OK, "alice opens it");
+	if (rc == XT_OK) {
+		t = body(out);
+		is_str(t, "deploy done <&> caf\xc3\xa9", "  the body, as sent");
+		free(t);
+		xt_node_free(out);
+	} else
+		printf("#   %s\n", why);
+	rc = open_msg(w, &out, why, sizeof(why));
+	is_int(rc, XT_EBADSIG, "the same message again is refused");
+	is_str(why, "a replay: its d or nonce came before", "  as a replay");
+	xt_node_free(w);
+
+	/* Each part altered: refused, nothing handed out. */
+	for (i = 0; i < (int)(sizeof(forged) / sizeof(forged[0])); i++) {
+		send_msg(form, "secret", &m, &e);
+		w = wire(m);
+		xt_node_free(m);
+		alter(w, forged[i].name, forged[i].var, forged[i].pos);
+		out = NULL;
+		rc = open_msg(w, &out, why, sizeof(why));
+		ok(rc == XT_EBADSIG && out == NULL, "altered %s: refused (%s)",
+		    forged[i].what, why);
+		xt_node_free(w);
+	}
+
+	/* Options that alice did not sign, or that expired. */
+	form2 = xt_node_copy(form);
+	alter(form2, "field", "my_nonce", 3);
+	rc = send_msg(form2, "x", &m, &e);
+	is_int(rc, XT_EBADSIG, "options altered after signing: bob refuses");
+	is_str(e.msg, "the options are not signed by a key we trust for "
+	    "alice@example.org", "  saying why");
+	xt_node_free(form2);
+	form2 = publish((int64_t)time(NULL) + 3600, mallory);
+	rc = send_msg(form2, "x", &m, &e);
+	is_int(rc, XT_EBADSIG, "options signed by another account's key: "
+	    "bob refuses");
+	xt_node_free(form2);
+	form2 = publish((int64_t)time(NULL) - 1, alice);
+	rc = send_msg(form2, "x", &m, &e);
+	is_int(rc, XT_ENOTFOUND, "expired options: bob refuses");
+	is_str(e.msg, "the options expired", "  saying so");
+	xt_node_free(form2);
+
+	/* Options that expire after bob sent, before alice reads. */
+	form2 = publish((int64_t)time(NULL) + 2, alice);
+	send_msg(form2, "late", &m, &e);
+	w = wire(m);
+	xt_node_free(m);
+	inbox.now = (int64_t)time(NULL) + 3;
+	rc = xt_es_open(&inbox, w, &out, keyid, &e);
+	is_int(rc, XT_EBADSIG, "read after the options expired: refused");
+	is_str(e.msg, "it answers options that had expired", "  saying so");
+	xt_node_free(w);
+	xt_node_free(form2);
+
+	/* A nonce alice never published. */
+	send_msg(form, "x", &m, &e);
+	w = wire(m);
+	xt_node_free(m);
+	alter(w, "field", "nonce", 2);
+	rc = open_msg(w, &out, why, sizeof(why));
+	is_int(rc, XT_EBADSIG, "a message for a nonce that is not ours");
+	ok(strstr(why, "nonce that is not ours") != NULL, "  saying so");
+	xt_node_free(w);
+	xt_node_free(form);
+}
+
+int
+main(void)
+{
+	struct xt_error e = { 0, "" };
+
+	if (xt_init(&e) < 0 || mkdtemp(dir) == NULL) {
+		printf("Bail out! %s\n", e.msg);
+		return 1;
+	}
+	inbox.dir = dir;
+	inbox.trust = trust;
+	alice = load("alice", &alice_pk);
+	carol = load("carol", &carol_pk);
+	mallory = load("mallory", &mallory_pk);
+	test_primes();
+	test_message();
+	xt_es_inbox_clear(&inbox);
+	{
+		char cmd[128];
+
+		snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+		if (system(cmd) != 0)
+			printf("# could not remove %s\n", dir);
+	}
+	return done();
+}
