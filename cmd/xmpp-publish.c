@@ -19,7 +19,8 @@
 #define SERVE_TICK_MS	500
 
 enum { O_ACCESS = XT_OPT_TOOL, O_NODE, O_ID, O_RETRACT, O_SERVE,
-    O_GENERATE };
+    O_GENERATE, O_ESESSION, O_EXPIRES, O_PUBLIC, O_MATCH, O_KEY,
+    O_PASSFILE };
 
 static const struct option longopts[] = {
 	XT_ACCOUNT_LONGOPTS,
@@ -30,6 +31,12 @@ static const struct option longopts[] = {
 	{ "serve",		no_argument,		NULL, O_SERVE },
 	{ "generate",		no_argument,		NULL, O_GENERATE },
 	{ "bits",		required_argument,	NULL, 'b' },
+	{ "esession",		no_argument,		NULL, O_ESESSION },
+	{ "expires",		required_argument,	NULL, O_EXPIRES },
+	{ "public",		no_argument,		NULL, O_PUBLIC },
+	{ "match-resource",	required_argument,	NULL, O_MATCH },
+	{ "key",		required_argument,	NULL, O_KEY },
+	{ "passphrase-file",	required_argument,	NULL, O_PASSFILE },
 	XT_CLI_LONGOPTS
 };
 
@@ -44,7 +51,11 @@ static const char usage[] =
     "[--node node [--id id]] [file]\n"
     "       xmpp-publish [account options] --retract id --node node\n"
     "       xmpp-publish [account options] --serve [--generate] "
-    "[-b bits] [file]\n";
+    "[-b bits] [file]\n"
+    "       xmpp-publish [account options] --esession [--expires duration] "
+    "[--public]\n"
+    "                    [--match-resource resource] [--key key "
+    "[--passphrase-file file]]\n";
 
 static struct xt_cli cli = {
 	.tool = "xmpp-publish",
@@ -80,6 +91,28 @@ static void __attribute__((noreturn))
 die(int rc, const char *what)
 {
 	errx(xt_exit_status(rc), "%s", xt_cli_close(&cli, what));
+}
+
+/* "90" (seconds), "30m", "12h", "2d": a duration of up to 30 days. */
+static int64_t
+duration(const char *s)
+{
+	char *end;
+	long v;
+	int64_t unit = 1;
+
+	errno = 0;
+	v = strtol(s, &end, 10);
+	if (*end == 'm' || *end == 'h' || *end == 'd' || *end == 's') {
+		unit = *end == 'm' ? 60 : *end == 'h' ? 3600 : *end == 'd' ?
+		    86400 : 1;
+		end++;
+	}
+	if (errno || end == s || *end != '\0' || v <= 0 ||
+	    v * unit > 30 * 86400)
+		errx(2, "--expires: a duration like 90 (seconds), 30m, 12h or "
+		    "2d, at most 30d");
+	return v * unit;
 }
 
 static void
@@ -355,6 +388,46 @@ reply(const struct xt_node *iq)
 	return r;
 }
 
+/*
+ * --esession: signed offline ESession options, their secrets stored
+ * first (XEP-0187 3.1).
+ */
+static void
+esession(int64_t expires, int everyone, const char *match,
+    const char *keyspec, const char *passfile)
+{
+	struct xt_error e = { 0, "" };
+	struct xt_es_offer o = { 0 };
+	struct xt_key *key;
+	char *dir, *keypath, nonce[33], t[32];
+	int rc;
+
+	if ((rc = xt_key_open(keyspec ? keyspec : account, passfile, &key,
+	    &keypath, &e)) < 0)
+		die(rc, rc == XT_ENOTFOUND && keyspec == NULL ? "--esession: "
+		    "no key of ours to sign the options with (xmpp-keygen "
+		    "makes one)" : e.msg);
+	if ((rc = xt_data_dir("esession", 1, &dir, &e)) < 0)
+		die(rc, e.msg);
+	check_pep();
+	o.jid = account;
+	o.expires = (int64_t)time(NULL) + expires;
+	o.match_resource = match;
+	o.keys = (const struct xt_key *const *)&key;
+	o.nkeys = 1;
+	if ((rc = xt_es_publish(cli.sess, &o, everyone, dir, nonce, &e)) < 0)
+		die(rc, e.msg);
+	xt_time_format(o.expires, t, sizeof(t));
+	xt_cli_note(&cli, "offline ESession options for %s, until %s, "
+	    "published to %s", everyone ? "everyone" : "presence subscribers",
+	    t, everyone ? XT_NS_ES_EVERYONE : XT_NS_ES_SUBSCRIBERS);
+	xt_cli_note(&cli, "signed with %s; secrets in %s/%s", keypath, dir,
+	    nonce);
+	free(dir);
+	free(keypath);
+	xt_key_free(key);
+}
+
 /* Answer direct key requests (XEP-0189 section 7) until told to stop. */
 static void
 serve(const struct xt_pubkey *pk)
@@ -453,7 +526,11 @@ main(int argc, char *argv[])
 	char *slash;
 	size_t i;
 	unsigned bits = XT_KEY_BITS_DEFAULT;
-	int ch, rc, serving = 0, gen = 0, bflag = 0, readin;
+	const char *match = NULL, *keyspec = NULL, *passfile = NULL;
+	const char *esopt = NULL;
+	int64_t expires = 12 * 3600;
+	int ch, rc, serving = 0, gen = 0, bflag = 0, readin, es = 0;
+	int everyone = 0;
 
 	while ((ch = xt_cli_next(&cli, &argc, &argv, &e)) > 0) {
 		switch (ch) {
@@ -490,6 +567,32 @@ main(int argc, char *argv[])
 				errx(2, "%s", e.msg);
 			bflag = 1;
 			break;
+		case O_ESESSION:
+			es = 1;
+			break;
+		case O_EXPIRES:
+			expires = duration(optarg);
+			esopt = "--expires";
+			break;
+		case O_PUBLIC:
+			everyone = 1;
+			esopt = "--public";
+			break;
+		case O_MATCH:
+			if (*optarg == '\0' || !xt_utf8_valid(optarg,
+			    strlen(optarg)))
+				errx(2, "--match-resource: not a resource");
+			match = optarg;
+			esopt = "--match-resource";
+			break;
+		case O_KEY:
+			keyspec = optarg;
+			esopt = "--key";
+			break;
+		case O_PASSFILE:
+			passfile = optarg;
+			esopt = "--passphrase-file";
+			break;
 		}
 	}
 	if (ch < 0)
@@ -509,10 +612,15 @@ main(int argc, char *argv[])
 		errx(2, "-b goes with --generate");
 	if (gen && path != NULL)
 		errx(2, "--generate reads no input");
+	if (esopt != NULL && !es)
+		errx(2, "%s goes with --esession", esopt);
+	if (es && (path || node || retract || serving || access))
+		errx(2, "--esession reads no input and takes none of --node, "
+		    "--retract, --serve, --access");
 
 	/* Read and check the input before logging in. */
-	readin = retract == NULL && !gen && (!serving || path != NULL ||
-	    !isatty(0));
+	readin = retract == NULL && !gen && !es && (!serving ||
+	    path != NULL || !isatty(0));
 	if (readin) {
 		struct xt_node **v;
 
@@ -545,7 +653,9 @@ main(int argc, char *argv[])
 	if ((rc = xt_cli_login(&cli, -1, &e)) < 0)
 		die(rc, e.msg);
 
-	if (retract != NULL) {
+	if (es)
+		esession(expires, everyone, match, keyspec, passfile);
+	else if (retract != NULL) {
 		if ((rc = xt_pep_retract(cli.sess, node, retract, &e)) < 0)
 			die(rc, e.msg);
 	} else if (node != NULL) {

@@ -13,13 +13,14 @@
 #include "xt.h"
 
 
-enum { O_COUNT = XT_OPT_TOOL, O_FROM, O_FORMAT };
+enum { O_COUNT = XT_OPT_TOOL, O_FROM, O_FORMAT, O_KEEP };
 
 static const struct option longopts[] = {
 	XT_ACCOUNT_LONGOPTS,
 	{ "count",		required_argument,	NULL, O_COUNT },
 	{ "from",		required_argument,	NULL, O_FROM },
 	{ "format",		required_argument,	NULL, O_FORMAT },
+	{ "keep-options",	no_argument,		NULL, O_KEEP },
 	XT_CLI_LONGOPTS
 };
 
@@ -30,7 +31,7 @@ static const char usage[] =
     "[--cafile file | --pin sha256:base64]\n"
     "                 [--mechanisms list] [--timeout seconds] "
     "[--debug] [--count n]\n"
-    "                 [--from jid] [--format text|xml]\n";
+    "                 [--from jid] [--format text|xml] [--keep-options]\n";
 
 static struct xt_cli cli = {
 	.tool = "xmpp-recv",
@@ -41,10 +42,105 @@ static struct xt_cli cli = {
 	.quiet = 1	/* it says more once online */
 };
 
+/* Offline ESessions addressed to us, and the senders' keys we trust. */
+static struct xt_es_inbox inbox;
+static struct trusted {
+	struct xt_peerkeys ks;
+	int		 rc;		/* why none, if none */
+	struct xt_error	 e;
+	struct trusted	*next;
+} *trusted;
+
 static void __attribute__((noreturn))
 die(int rc, const char *what)
 {
 	errx(xt_exit_status(rc), "%s", xt_cli_close(&cli, what));
+}
+
+/*
+ * A sender's key must be one xmpp-fetchkey would print for it, and the
+ * pinned one: fetched once per sender and run.
+ */
+static int
+trust(void *arg, const char *bare, const unsigned char *spki, size_t len,
+    struct xt_error *e)
+{
+	struct trusted *t;
+
+	for (t = trusted; t != NULL; t = t->next)
+		if (strcmp(t->ks.jid, bare) == 0)
+			break;
+	if (t == NULL) {
+		if ((t = calloc(1, sizeof(*t))) == NULL)
+			return xt_error_set(e, XT_ENOMEM, "out of memory");
+		t->rc = xt_peerkeys_trust(cli.sess, bare, &cli, &t->ks, &t->e);
+		if (t->ks.jid == NULL && (t->ks.jid = strdup(bare)) == NULL) {
+			free(t);
+			return xt_error_set(e, XT_ENOMEM, "out of memory");
+		}
+		t->next = trusted;
+		trusted = t;
+	}
+	if (t->rc < 0)
+		return xt_error_set(e, XT_EBADSIG, "%s", t->e.msg);
+	if (xt_peerkeys_find(&t->ks, spki, len) < 0)
+		return xt_error_set(e, XT_EBADSIG, "signed by a key that is not "
+		    "%s's published key", bare);
+	return XT_OK;
+}
+
+/*
+ * An encrypted message, decrypted in place; with --format xml it says so
+ * (XEP-0380). NULL, with one line on stderr, if it does not pass.
+ */
+static struct xt_node *
+decrypt(const struct xt_node *st, const char *from)
+{
+	struct xt_error e = { 0, "" };
+	struct xt_node *out, *eme;
+	char keyid[65], name[128];
+
+	inbox.now = (int64_t)time(NULL);
+	if (xt_es_open(&inbox, st, &out, keyid, &e) < 0) {
+		warnx("%s: encrypted message refused: %s", from, e.msg);
+		return NULL;
+	}
+	snprintf(name, sizeof(name), "offline ESession, key %s", keyid);
+	if ((eme = xt_node_add_elem(out, "encryption", "urn:xmpp:eme:0")) ==
+	    NULL || xt_node_set_attr(eme, "namespace", XT_NS_ES_INIT) < 0 ||
+	    xt_node_set_attr(eme, "name", name) < 0)
+		die(XT_ENOMEM, "out of memory");
+	xt_cli_note(&cli, "%s: decrypted (offline ESession, key %.16s)", from,
+	    keyid);
+	return out;
+}
+
+/*
+ * Back online: expired secrets destroyed, and (unless kept) the options
+ * retracted so that no new sender uses them.
+ */
+static void
+esession_start(int keep)
+{
+	struct xt_error e = { 0, "" };
+	char *dir;
+	int rc, n;
+
+	if ((rc = xt_data_dir("esession", 0, &dir, &e)) < 0)
+		die(rc, e.msg);
+	if ((rc = xt_es_purge(dir, (int64_t)time(NULL), &n, &e)) < 0)
+		die(rc, e.msg);
+	if (n > 0)
+		xt_cli_note(&cli, "%d expired offline ESession secret%s "
+		    "destroyed", n, n == 1 ? "" : "s");
+	inbox.dir = dir;
+	inbox.trust = trust;
+	if (keep)
+		return;
+	if ((rc = xt_es_retract(cli.sess, &n, &e)) < 0)
+		die(rc, e.msg);
+	if (n > 0)
+		xt_cli_note(&cli, "offline ESession options retracted");
 }
 
 static long
@@ -147,12 +243,12 @@ int
 main(int argc, char *argv[])
 {
 	struct xt_error e = { 0, "" };
-	struct xt_node *st, *pres;
+	struct xt_node *st, *pres, *show;
 	struct xt_jid fj;
 	const char *from, *type, *filter = NULL;
 	long timeout, count = 0, got = 0;
 	int64_t start = xt_now_ms(), left;
-	int ch, rc = XT_OK, xml = 0;
+	int ch, rc = XT_OK, xml = 0, keep = 0;
 
 	while ((ch = xt_cli_next(&cli, &argc, &argv, &e)) > 0) {
 		switch (ch) {
@@ -173,6 +269,9 @@ main(int argc, char *argv[])
 			else if (strcmp(optarg, "text") != 0)
 				errx(2, "--format: text or xml");
 			break;
+		case O_KEEP:
+			keep = 1;
+			break;
 		}
 	}
 	if (ch < 0)
@@ -190,6 +289,7 @@ main(int argc, char *argv[])
 		xt_session_set_timeout(cli.sess, left > 0 ? (int)left : 1);
 	} else
 		xt_session_set_timeout(cli.sess, 0);
+	esession_start(keep);
 	/* Initial presence: the server then hands over stored messages. */
 	if ((pres = xt_node_new("presence", XT_NS_CLIENT)) == NULL)
 		die(XT_ENOMEM, "out of memory");
@@ -214,14 +314,18 @@ main(int argc, char *argv[])
 		else if (strcmp(st->name, "message") == 0 &&
 		    (type == NULL || strcmp(type, "error") != 0) &&
 		    (filter == NULL || xt_jid_streq(from, filter,
-		    strchr(filter, '/') == NULL) == 1) &&
-		    print_message(st, from, strchr(cli.cfg.jid, '@') + 1, xml)) {
-			got++;
-			if (fflush(stdout) == EOF || ferror(stdout)) {
-				xt_node_free(st);
-				xt_cli_close(&cli, NULL);
-				err(1, "stdout");
+		    strchr(filter, '/') == NULL) == 1)) {
+			show = xt_es_is(st) ? decrypt(st, from) : st;
+			if (show != NULL && print_message(show, from,
+			    strchr(cli.cfg.jid, '@') + 1, xml)) {
+				got++;
+				if (fflush(stdout) == EOF || ferror(stdout)) {
+					xt_cli_close(&cli, NULL);
+					err(1, "stdout");
+				}
 			}
+			if (show != st)
+				xt_node_free(show);
 		}
 		xt_node_free(st);
 	}
@@ -231,6 +335,15 @@ main(int argc, char *argv[])
 		die(rc, rc == XT_ETIMEOUT ? "timed out before enough messages "
 		    "came" : xt_session_errmsg(cli.sess));
 	xt_cli_close(&cli, NULL);
+	xt_es_inbox_clear(&inbox);
+	free((char *)inbox.dir);
+	while (trusted != NULL) {
+		struct trusted *t = trusted;
+
+		trusted = t->next;
+		xt_peerkeys_clear(&t->ks);
+		free(t);
+	}
 	if (fflush(stdout) == EOF || ferror(stdout))
 		err(1, "stdout");
 	return 0;

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "xt.h"
@@ -16,7 +17,7 @@
 #define BODY_MAX	STANZA_MAX
 #define KEEPALIVE_MS	60000
 
-enum { O_LINES = XT_OPT_TOOL, O_RAW, O_KEY };
+enum { O_LINES = XT_OPT_TOOL, O_RAW, O_KEY, O_ENCRYPT, O_SESSION };
 
 static const struct option longopts[] = {
 	XT_ACCOUNT_LONGOPTS,
@@ -25,6 +26,8 @@ static const struct option longopts[] = {
 	{ "lines",		no_argument,		NULL, O_LINES },
 	{ "raw",		no_argument,		NULL, O_RAW },
 	{ "key",		required_argument,	NULL, O_KEY },
+	{ "encrypt",		no_argument,		NULL, O_ENCRYPT },
+	{ "session",		no_argument,		NULL, O_SESSION },
 	XT_CLI_LONGOPTS
 };
 
@@ -37,7 +40,9 @@ static const char usage[] =
     "[--mechanisms list]\n"
     "                 [--timeout seconds] [--debug] "
     "[--lines | --raw | --key file]\n"
-    "                 jid ...\n";
+    "                 jid ...\n"
+    "       xmpp-send [account options] [-t type] --encrypt "
+    "[--lines [--session]] jid\n";
 
 static struct xt_cli cli = {
 	.tool = "xmpp-send",
@@ -52,6 +57,14 @@ static char **rcpt;
 static int nrcpt;
 static const char *subject, *mtype = "chat";
 static struct xt_node *pubkey;	/* --key: sent instead of a body */
+/* --encrypt: the recipient's options and keys, ours, the ESession. */
+static struct {
+	int		 on, session;
+	struct xt_node	*options;
+	struct xt_peerkeys keys;
+	struct xt_key	*key;
+	struct xt_esession *es;
+} enc;
 
 static void __attribute__((noreturn))
 die(int rc, const char *what)
@@ -108,9 +121,64 @@ too_big(const char *body, size_t n)
 		if ((k = escaped_len(rcpt[i], strlen(rcpt[i]))) > longest)
 			longest = k;
 	k = escaped_len(body, n) + longest + 256;
+	/* Encrypted: base64 of the escaped body, and the ESession's form. */
+	if (enc.on)
+		k = k / 3 * 4 + 8192;
 	if (subject != NULL)
 		k += escaped_len(subject, strlen(subject));
 	return k > STANZA_MAX;
+}
+
+/*
+ * The body, encrypted for the recipient (XEP-0187): a new ESession for
+ * each message, or one for the whole run with --session.
+ */
+static void
+seal(struct xt_node *m, const char *body, size_t n)
+{
+	struct xt_es_begin b = { 0 };
+	struct xt_error e = { 0, "" };
+	int rc = XT_ENOMEM;
+
+	if (enc.es == NULL) {
+		b.options = enc.options;
+		b.to = rcpt[0];
+		b.keys = &enc.keys;
+		b.key = enc.key;
+		b.now = (int64_t)time(NULL);
+		b.session = enc.session;
+		if ((rc = xt_es_begin(&b, &enc.es, &e)) < 0)
+			die(rc, e.msg);
+	}
+	if (xt_node_set_attr(m, "to", xt_es_to(enc.es)) < 0)
+		die(XT_ENOMEM, "out of memory");
+	if ((rc = xt_es_seal(enc.es, body, n, m, &e)) < 0)
+		die(rc, e.msg);
+	if (!enc.session) {
+		xt_es_free(enc.es);
+		enc.es = NULL;
+	}
+}
+
+/*
+ * --encrypt: the recipient's options and keys, and ours, before the
+ * first line is read; nothing goes in clear if any of it is missing.
+ */
+static void
+encrypt_setup(void)
+{
+	struct xt_error e = { 0, "" };
+	int rc;
+
+	if ((rc = xt_key_open(cli.cfg.jid, NULL, &enc.key, NULL, &e)) < 0)
+		die(rc, rc == XT_ENOTFOUND ? "--encrypt: no key of ours in the "
+		    "key store to sign with (xmpp-keygen makes one)" : e.msg);
+	if ((rc = xt_peerkeys_trust(cli.sess, rcpt[0], &cli, &enc.keys,
+	    &e)) < 0 || (rc = xt_es_options_fetch(cli.sess, rcpt[0],
+	    &enc.options, &e)) < 0)
+		die(rc, e.msg);
+	xt_cli_note(&cli, "encrypting for %s with its offline ESession "
+	    "options", rcpt[0]);
 }
 
 static struct xt_node *
@@ -136,6 +204,8 @@ make_message(const char *to, const char *body, size_t n)
 		/* XEP-0189 section 8: the key itself, no body. */
 		if (xt_node_add(m, xt_node_copy(pubkey)) == NULL)
 			goto oom;
+	} else if (enc.on) {
+		seal(m, body, n);
 	} else if ((c = xt_node_add_elem(m, "body", NULL)) == NULL ||
 	    xt_node_add_text(c, body, n) < 0)
 		goto oom;
@@ -407,6 +477,12 @@ main(int argc, char *argv[])
 		case O_RAW:
 			rawmode = 1;
 			break;
+		case O_ENCRYPT:
+			enc.on = 1;
+			break;
+		case O_SESSION:
+			enc.session = 1;
+			break;
 		}
 	}
 	if (ch < 0)
@@ -415,6 +491,16 @@ main(int argc, char *argv[])
 		errx(2, "--lines, --raw and --key do not go together");
 	if (argc == 0 && !rawmode)
 		errx(2, "no recipient (see -h)");
+	if (enc.session && (!enc.on || !lines))
+		errx(2, "--session goes with --encrypt and --lines");
+	if (enc.on && (rawmode || keyfile != NULL || subject != NULL))
+		errx(2, "--encrypt does not go with --raw, --key or -s (a "
+		    "subject would go in clear)");
+	if (enc.on && argc != 1)
+		errx(2, "--encrypt: one recipient");
+	if (enc.on && strchr(argv[0], '/') != NULL)
+		errx(2, "--encrypt: %s: a bare JID (her options say which "
+		    "resource, if any)", argv[0]);
 	if (rawmode && (argc > 0 || subject != NULL || tflag))
 		errx(2, "--raw takes its recipients, subject and type from "
 		    "the stanzas");
@@ -473,6 +559,8 @@ main(int argc, char *argv[])
 	}
 	if ((rc = xt_cli_login(&cli, -1, &e)) < 0)
 		die(rc, e.msg);
+	if (enc.on)
+		encrypt_setup();
 	if (lines) {
 		/* A line may come at any time: no overall deadline now. */
 		xt_session_set_timeout(cli.sess, 0);
@@ -499,6 +587,10 @@ main(int argc, char *argv[])
 	}
 	free(body);
 	xt_cli_close(&cli, NULL);
+	xt_es_free(enc.es);
+	xt_node_free(enc.options);
+	xt_peerkeys_clear(&enc.keys);
+	xt_key_free(enc.key);
 	if (bounced)
 		return 5;
 	if (fflush(stdout) == EOF || ferror(stdout))

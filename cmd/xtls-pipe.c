@@ -119,8 +119,7 @@ accept_spki(void *arg, const unsigned char *spki, size_t len)
 static int
 peer_keys(const char *peer, struct xt_error *e)
 {
-	struct xt_peerkey_opts o = { 0 };
-	int rc, when;
+	int when;
 
 	if (trust.srp != NULL)
 		return XT_OK;
@@ -136,16 +135,7 @@ peer_keys(const char *peer, struct xt_error *e)
 		return XT_OK;
 	}
 	xt_peerkeys_clear(&trust.keys);
-	o.cli = &cli;
-	if ((rc = xt_peerkeys_fetch(cli.sess, peer, &o, &trust.keys, e)) < 0)
-		return rc;
-	if (xt_peerkeys_valid(&trust.keys) == 0)
-		return xt_peerkeys_none(&trust.keys, e);
-	if ((rc = xt_peerkeys_pin(&trust.keys, NULL, 0, &cli, e)) < 0 &&
-	    rc == XT_EBADSIG)
-		strncat(e->msg, " (if you trust the new key: xmpp-fetchkey "
-		    "--accept-new)", sizeof(e->msg) - strlen(e->msg) - 1);
-	return rc;
+	return xt_peerkeys_trust(cli.sess, peer, &cli, &trust.keys, e);
 }
 
 static struct xt_xtls *

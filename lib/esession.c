@@ -893,6 +893,58 @@ xt_es_purge(const char *dir, int64_t now, int *count, struct xt_error *e)
 	return XT_OK;
 }
 
+int
+xt_es_publish(struct xt_session *sess, const struct xt_es_offer *o,
+    int everyone, const char *dir, char nonce[33], struct xt_error *e)
+{
+	struct xt_pep_opts po = { 0 };
+	struct xt_es_secret *s;
+	struct xt_node *form;
+	char *path;
+	int rc;
+
+	if ((rc = xt_es_offer_make(o, &form, &s, e)) < 0)
+		return rc;
+	/* The secrets are safe on disk before anyone can use the options. */
+	if ((rc = xt_es_secret_save(s, dir, e)) == XT_OK) {
+		po.access = everyone ? "open" : "presence";
+		po.max_items = "1";
+		po.silent = 1;
+		rc = xt_pep_publish(sess, everyone ? XT_NS_ES_EVERYONE :
+		    XT_NS_ES_SUBSCRIBERS, "current", form, &po, e);
+		if (rc < 0 && (path = store_path(dir, s->na, NULL)) != NULL) {
+			shred(path);
+			free(path);
+		}
+	}
+	if (rc == XT_OK)
+		hexify(s->na, NONCE_LEN, nonce);
+	xt_es_secret_free(s);
+	xt_node_free(form);
+	return rc;
+}
+
+int
+xt_es_retract(struct xt_session *sess, int *count, struct xt_error *e)
+{
+	static const char *const nodes[] = { XT_NS_ES_SUBSCRIBERS,
+	    XT_NS_ES_EVERYONE };
+	struct xt_error le;
+	size_t k;
+	int rc;
+
+	*count = 0;
+	for (k = 0; k < 2; k++) {
+		rc = xt_pep_retract(sess, nodes[k], "current", &le);
+		if (rc == XT_OK)
+			(*count)++;
+		else if (rc != XT_ESTANZA || (strstr(le.msg, "item-not-found") ==
+		    NULL && strstr(le.msg, "forbidden") == NULL))
+			return xt_error_set(e, rc, "%s", le.msg);
+	}
+	return XT_OK;
+}
+
 /* --------------------------------------------------------------- keys */
 
 /* The keys both sides derive from K (XEP-0116 section 4.4), secure. */
@@ -1023,6 +1075,38 @@ xt_es_to(const struct xt_esession *s)
 	return s->to;
 }
 
+int
+xt_es_options_fetch(struct xt_session *s, const char *jid,
+    struct xt_node **form, struct xt_error *e)
+{
+	static const char *const nodes[] = { XT_NS_ES_SUBSCRIBERS,
+	    XT_NS_ES_EVERYONE };
+	struct xt_node **items, *x;
+	size_t n, i, k;
+	int rc = XT_ENOTFOUND;
+
+	*form = NULL;
+	for (k = 0; k < 2 && *form == NULL; k++) {
+		if ((rc = xt_pep_items(s, jid, nodes[k], &items, &n, e)) ==
+		    XT_ENOTFOUND)
+			continue;
+		if (rc < 0)
+			return rc;
+		for (i = 0; i < n && *form == NULL; i++)
+			if ((x = xt_node_child(items[i], "x", XT_NS_DATA)) !=
+			    NULL && (*form = xt_node_copy(x)) == NULL)
+				rc = XT_ENOMEM;
+		xt_pep_items_free(items, n);
+		if (rc == XT_ENOMEM)
+			return xt_error_set(e, rc, "out of memory");
+	}
+	if (*form == NULL)
+		return xt_error_set(e, XT_ENOTFOUND, "%s has published no "
+		    "offline ESession options we may read (xmpp-publish "
+		    "--esession makes them)", jid);
+	return XT_OK;
+}
+
 /* Bob's choice among what Alice offers: the first we support. */
 static const struct group *
 choose_group(const struct xt_node *x, int *index)
@@ -1094,9 +1178,11 @@ check_options(const struct xt_es_begin *b, const struct group **g,
 	for (k = 0; k < n && !good; k++) {
 		if (xt_b64_decode(v[k], strlen(v[k]), &sig, &siglen) < 0)
 			continue;
-		for (i = 0; i < b->nkeys && !good; i++)
-			good = xt_spki_verify(b->keys[i].spki, b->keys[i].spkilen,
-			    c, strlen(c), sig, siglen, NULL) == XT_OK;
+		for (i = 0; i < b->keys->n && !good; i++)
+			good = b->keys->keys[i].v == XT_KEY_VALID &&
+			    xt_spki_verify(b->keys->keys[i].pk.spki,
+			    b->keys->keys[i].pk.spkilen, c, strlen(c), sig,
+			    siglen, NULL) == XT_OK;
 		free(sig);
 	}
 	free_values(v, n);

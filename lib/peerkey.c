@@ -401,6 +401,24 @@ out:
 }
 
 int
+xt_peerkeys_trust(struct xt_session *s, const char *jid, struct xt_cli *cli,
+    struct xt_peerkeys *ks, struct xt_error *e)
+{
+	struct xt_peerkey_opts o = { 0 };
+	int rc;
+
+	o.cli = cli;
+	if ((rc = xt_peerkeys_fetch(s, jid, &o, ks, e)) < 0)
+		return rc;
+	if (xt_peerkeys_valid(ks) == 0)
+		return xt_peerkeys_none(ks, e);
+	if ((rc = xt_peerkeys_pin(ks, NULL, 0, cli, e)) == XT_EBADSIG)
+		strncat(e->msg, " (if you trust the new key: xmpp-fetchkey "
+		    "--accept-new)", sizeof(e->msg) - strlen(e->msg) - 1);
+	return rc;
+}
+
+int
 xt_peerkeys_find(const struct xt_peerkeys *ks, const unsigned char *spki,
     size_t len)
 {

@@ -174,7 +174,11 @@ add_form(struct xt_node *parent, const char *form_type,
 	    add_field(x, "pubsub#persist_items", NULL, "true") < 0 ||
 	    add_field(x, "pubsub#access_model", NULL, access) < 0 ||
 	    (o != NULL && o->max_items != NULL &&
-	    add_field(x, "pubsub#max_items", NULL, o->max_items) < 0))
+	    add_field(x, "pubsub#max_items", NULL, o->max_items) < 0) ||
+	    (o != NULL && o->silent &&
+	    (add_field(x, "pubsub#deliver_notifications", NULL, "0") < 0 ||
+	    add_field(x, "pubsub#send_last_published_item", NULL,
+	    "never") < 0)))
 		return XT_ENOMEM;
 	return XT_OK;
 }

@@ -1061,6 +1061,8 @@ struct xt_pep_opts {
 					   whitelist (NULL: open) */
 	const char	*max_items;	/* pubsub#max_items: "1", "max" (NULL:
 					   not asked for) */
+	int		 silent;	/* no notifications, no last item sent
+					   to subscribers (XEP-0187 3.1) */
 };
 
 /*
@@ -1264,13 +1266,29 @@ void		 xt_es_secret_free(struct xt_es_secret *s);
 int		 xt_es_purge(const char *dir, int64_t now, int *count,
 		    struct xt_error *e);
 
+/*
+ * Before going offline: make options, store their secrets under dir, and
+ * publish them as item "current" of the subscribers' node (access model
+ * presence) or, with everyone, of everyone's (open); no notifications,
+ * no last item sent. If publishing fails, the stored secrets go again.
+ * nonce gets the hex of N_A, which names the stored file.
+ */
+int		 xt_es_publish(struct xt_session *s, const struct xt_es_offer *o,
+		    int everyone, const char *dir, char nonce[33],
+		    struct xt_error *e);
+/*
+ * Back online: retract our options from both nodes, so that no new
+ * sender uses them (XEP-0187 3.5); *count says how many were there.
+ */
+int		 xt_es_retract(struct xt_session *s, int *count,
+		    struct xt_error *e);
+
 /* What Bob starts an ESession with. */
 struct xt_es_begin {
 	const struct xt_node *options;	/* her form, as received */
 	const char	*to;		/* her bare JID */
-	const struct xt_pubkey *keys;	/* her keys we trust: a signs value
-					   must verify with one */
-	size_t		 nkeys;
+	const struct xt_peerkeys *keys;	/* hers: a signs value must verify
+					   with one of the valid ones */
 	const struct xt_key *key;	/* ours */
 	int64_t		 now;
 	int		 session;	/* keep it for more stanzas (else the
@@ -1292,6 +1310,13 @@ struct xt_esession;
  */
 int		 xt_es_begin(const struct xt_es_begin *b,
 		    struct xt_esession **s, struct xt_error *e);
+/*
+ * Her options from PEP: the subscribers' node first, then everyone's
+ * (XEP-0187 3.2). *form owned. XT_ENOTFOUND if she published none we may
+ * read.
+ */
+int		 xt_es_options_fetch(struct xt_session *s, const char *jid,
+		    struct xt_node **form, struct xt_error *e);
 /* Whom to address: her bare JID, or her full one with match_resource. */
 const char	*xt_es_to(const struct xt_esession *s);
 /*
@@ -1450,6 +1475,15 @@ int		 xt_peerkeys_none(const struct xt_peerkeys *ks,
  */
 int		 xt_peerkeys_pin(const struct xt_peerkeys *ks, const char *dir,
 		    int accept, struct xt_cli *cli, struct xt_error *e);
+/*
+ * The keys a tool believes for jid: fetched and weighed (as xmpp-fetchkey
+ * without options), at least one valid (else XT_ENOTFOUND saying why),
+ * and pinned ones (first use pins them; a changed key is XT_EBADSIG, the
+ * message saying how to accept it).
+ */
+int		 xt_peerkeys_trust(struct xt_session *s, const char *jid,
+		    struct xt_cli *cli, struct xt_peerkeys *ks,
+		    struct xt_error *e);
 /* Is the DER SPKI one of the valid keys? Its index, or -1. */
 int		 xt_peerkeys_find(const struct xt_peerkeys *ks,
 		    const unsigned char *spki, size_t len);
