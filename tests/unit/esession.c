@@ -106,6 +106,8 @@ test_primes(void)
 
 static char dir[] = "/tmp/xt-es-XXXXXX";
 static struct xt_pubkey alice_pk, carol_pk, mallory_pk;
+static struct xt_peerkey alice_one;
+static struct xt_peerkeys alice_keys = { NULL, &alice_one, 1 };
 static struct xt_key *alice, *carol, *mallory;
 
 static struct xt_key *
@@ -182,8 +184,8 @@ send_msg(const struct xt_node *form, const char *text, struct xt_node **m,
 
 	b.options = form;
 	b.to = "alice@example.org";
-	b.keys = &alice_pk;
-	b.nkeys = 1;
+	alice_one.pk = alice_pk;
+	b.keys = &alice_keys;
 	b.key = carol;
 	b.now = (int64_t)time(NULL);
 	if ((rc = xt_es_begin(&b, &s, e)) < 0)
