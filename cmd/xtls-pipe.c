@@ -117,9 +117,9 @@ accept_spki(void *arg, const unsigned char *spki, size_t len)
  * the peer and be valid now. Fills e and returns < 0 if there is none.
  */
 static int
-peer_keys(const char *peer, struct xt_error *e)
+peer_keys(const char *peer, struct xt_error *e, int bounded)
 {
-	int when;
+	int when, rc;
 
 	if (trust.srp != NULL)
 		return XT_OK;
@@ -135,7 +135,13 @@ peer_keys(const char *peer, struct xt_error *e)
 		return XT_OK;
 	}
 	xt_peerkeys_clear(&trust.keys);
-	return xt_peerkeys_trust(cli.sess, peer, &cli, &trust.keys, e);
+	/* Looking the keys up is a wait like any other: --timeout bounds it. */
+	if (bounded && cli.timeout > 0)
+		xt_session_set_timeout(cli.sess, (int)(cli.timeout * 1000));
+	rc = xt_peerkeys_trust(cli.sess, peer, &cli, &trust.keys, e);
+	if (bounded)
+		xt_session_set_timeout(cli.sess, 0);
+	return rc;
 }
 
 static struct xt_xtls *
@@ -290,14 +296,14 @@ other(struct xt_node *st, struct xt_xtls *x, int listening, int keep,
 	int rc;
 
 	if (xt_xtls_is(st, "start") && from != NULL) {
-		if (x != NULL || !listening)
-			rc = xt_xtls_refuse(cli.sess, st, x ? "not-acceptable" :
-			    "service-unavailable");
+		if (!listening || x != NULL)
+			rc = xt_xtls_refuse(cli.sess, st, !listening ?
+			    "service-unavailable" : "not-acceptable");
 		else if (trust.from != NULL && xt_jid_streq(from, trust.from,
 		    strchr(trust.from, '/') == NULL) != 1) {
 			xt_cli_note(&cli, "%s: refused (not --from)", from);
 			rc = xt_xtls_refuse(cli.sess, st, "not-acceptable");
-		} else if ((rc = peer_keys(from, &e)) < 0) {
+		} else if ((rc = peer_keys(from, &e, 1)) < 0) {
 			if (xt_xtls_refuse(cli.sess, st, "not-acceptable") < 0 ||
 			    !keep)
 				die(rc, e.msg);
@@ -324,7 +330,7 @@ main(int argc, char *argv[])
 	static const char *const features[] = { XT_NS_XTLS, NULL };
 	static char buf[XT_XTLS_BLOCK_MAX];
 	struct xt_error e = { 0, "" };
-	struct xt_xtls *x = NULL;
+	struct xt_xtls *x = NULL, *nx;
 	struct xt_node *st, *p;
 	struct pollfd pfd[2];
 	const char *peer = NULL, *keyspec = NULL, *passfile = NULL;
@@ -351,6 +357,9 @@ main(int argc, char *argv[])
 			trust.from = optarg;
 			break;
 		case O_PEERKEY:
+			if (strcmp(optarg, "-") == 0)
+				errx(2, "--peer-key: a file (standard input is "
+				    "the tunnel's)");
 			trust.peerkeyfile = optarg;
 			break;
 		case O_KEY:
@@ -407,6 +416,9 @@ main(int argc, char *argv[])
 		if (trust.peerkeyfile != NULL && (rc = xt_pubkey_read(
 		    trust.peerkeyfile, &trust.given, &e)) < 0)
 			errx(xt_exit_status(rc), "%s", e.msg);
+		if (peer != NULL && trust.peerkeyfile != NULL &&
+		    (rc = peer_keys(peer, &e, 0)) < 0)
+			errx(xt_exit_status(rc), "%s", e.msg);
 		if ((rc = xt_cli_account(&cli, &e)) < 0)
 			errx(xt_exit_status(rc), "%s", e.msg);
 		if ((rc = xt_key_open(keyspec ? keyspec : cli.cfg.jid,
@@ -423,8 +435,12 @@ main(int argc, char *argv[])
 	if ((rc = xt_cli_login(&cli, -1, &e)) < 0)
 		die(rc, e.msg);
 	xt_session_disco(cli.sess, cli.tool, features);
-	/* Once connected, only --timeout bounds a wait in which nothing moves. */
-	xt_session_set_timeout(cli.sess, 0);
+	/*
+	 * Asking the peer and looking up its keys are bounded as the login
+	 * was; then only --timeout bounds a wait in which nothing moves.
+	 */
+	if (cli.timeout < 0)
+		xt_session_set_timeout(cli.sess, 30000);
 	if (listening) {
 		/* Negative priority: messages stay for the user's clients. */
 		if ((p = xt_node_new("presence", XT_NS_CLIENT)) == NULL ||
@@ -437,12 +453,13 @@ main(int argc, char *argv[])
 		xt_cli_note(&cli, "listening as %s", xt_session_jid(cli.sess));
 	} else {
 		check_peer(peer);
-		if ((rc = peer_keys(peer, &e)) < 0)
+		if ((rc = peer_keys(peer, &e, 0)) < 0)
 			die(rc, e.msg);
 		x = tunnel(peer, window, block);
 		if (xt_xtls_start(x) < 0)
 			end(x, 0);
 	}
+	xt_session_set_timeout(cli.sess, 0);
 
 	active = last = xt_now_ms();
 	for (;;) {
@@ -453,10 +470,14 @@ main(int argc, char *argv[])
 				break;
 			if (rc < 0)
 				die(rc, xt_session_errmsg(cli.sess));
-			active = xt_now_ms();
-			if (x == NULL || xt_xtls_stanza(x, st) == 0)
-				x = other(st, x, listening, keep, window,
-				    block);
+			/* What moves: the tunnel's stanzas, a new tunnel. */
+			if (x != NULL && xt_xtls_stanza(x, st) != 0)
+				active = xt_now_ms();
+			else if ((nx = other(st, x, listening, keep, window,
+			    block)) != x) {
+				x = nx;
+				active = xt_now_ms();
+			}
 			xt_node_free(st);
 			/* The peer's plaintext out before its IQ is acked. */
 			while (x != NULL && (n = xt_xtls_read(x, buf,
@@ -482,8 +503,16 @@ main(int argc, char *argv[])
 			xt_xtls_shutdown(x);
 		if (x != NULL)
 			xt_xtls_step(x);
-		if (x != NULL && xt_xtls_state(x) == XT_XTLS_FAILED)
-			end(x, since);
+		if (x != NULL && xt_xtls_state(x) == XT_XTLS_FAILED) {
+			if (!keep)
+				end(x, since);
+			/* -k: this tunnel failed, the next may come. */
+			warnx("%s", xt_xtls_errmsg(x, NULL));
+			xt_xtls_free(x);
+			x = NULL;
+			since = 0;
+			continue;
+		}
 		if (x != NULL && xt_xtls_state(x) == XT_XTLS_CLOSED) {
 			progress(x, since, 1);
 			xt_xtls_free(x);

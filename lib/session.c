@@ -451,6 +451,23 @@ disco_info(struct xt_session *s, struct xt_node *r)
 	return XT_OK;
 }
 
+/* A request xt_session_answer_iq answers with a result: ping, disco#info. */
+static int
+is_simple(const struct xt_session *s, const struct xt_node *iq)
+{
+	const char *type = xt_node_attr(iq, "type");
+	const struct xt_node *q;
+
+	if (strcmp(iq->name, "iq") != 0 || type == NULL ||
+	    strcmp(type, "get") != 0 || xt_node_attr(iq, "id") == NULL)
+		return 0;
+	if (xt_node_child(iq, "ping", XT_NS_PING) != NULL)
+		return 1;
+	q = xt_node_child(iq, "query", XT_NS_DISCO_INFO);
+	return s->disco_name != NULL && q != NULL &&
+	    xt_node_attr(q, "node") == NULL;
+}
+
 int
 xt_session_answer_iq(struct xt_session *s, const struct xt_node *iq)
 {
@@ -463,9 +480,7 @@ xt_session_answer_iq(struct xt_session *s, const struct xt_node *iq)
 	    (id = xt_node_attr(iq, "id")) == NULL)
 		return 0;
 	q = xt_node_child(iq, "query", XT_NS_DISCO_INFO);
-	ok = strcmp(type, "get") == 0 && (xt_node_child(iq, "ping",
-	    XT_NS_PING) != NULL || (s->disco_name != NULL && q != NULL &&
-	    xt_node_attr(q, "node") == NULL));
+	ok = is_simple(s, iq);
 	from = xt_node_attr(iq, "from");
 	if ((r = xt_node_new("iq", XT_NS_CLIENT)) == NULL ||
 	    xt_node_set_attr(r, "type", ok ? "result" : "error") < 0 ||
@@ -592,6 +607,17 @@ xt_session_iq(struct xt_session *s, struct xt_node *iq,
 		    strcmp(xt_node_attr(st, "id"), id) != 0 || type == NULL ||
 		    (strcmp(type, "result") != 0 &&
 		    strcmp(type, "error") != 0)) {
+			/*
+			 * A ping or disco#info is answered now: the one who
+			 * asks may be waiting for us as we wait for it.
+			 */
+			if (is_simple(s, st)) {
+				rc = xt_session_answer_iq(s, st);
+				xt_node_free(st);
+				if (rc < 0)
+					return rc;
+				continue;
+			}
 			if ((rc = queue_push(s, st)) < 0)
 				return rc;
 			continue;

@@ -26,6 +26,13 @@
 #include "xt.h"
 
 #define XT_PRIORITY	"NORMAL:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2"
+/*
+ * End to end, TLS 1.2 only with forward secrecy and AEAD (TLS 1.3 has
+ * nothing else).
+ */
+#define XT_PRIORITY_PEER "NORMAL:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2:" \
+	"-KX-ALL:+ECDHE-RSA:+DHE-RSA:-CIPHER-ALL:+AES-256-GCM:+AES-128-GCM:" \
+	"+CHACHA20-POLY1305"
 /* SRP exists for TLS 1.2 only (RFC 5054); no certificates with it. */
 #define XT_PRIORITY_SRP	"NORMAL:-VERS-ALL:+VERS-TLS1.2:-KX-ALL:+SRP"
 #define OID_XMPPADDR	"1.3.6.1.5.5.7.8.5"
@@ -553,7 +560,7 @@ peer_credentials(struct xt_tls *t, const struct xt_tls_peer *o,
 	    GNUTLS_X509_FMT_PEM, NULL, 0)) < 0 ||
 	    (r = gnutls_credentials_set(t->session, GNUTLS_CRD_CERTIFICATE,
 	    t->cred)) < 0 ||
-	    (r = gnutls_priority_set_direct(t->session, XT_PRIORITY,
+	    (r = gnutls_priority_set_direct(t->session, XT_PRIORITY_PEER,
 	    NULL)) < 0)
 		goto fail;
 	gnutls_certificate_set_verify_function(t->cred, verify_peer_cb);

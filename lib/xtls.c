@@ -51,6 +51,7 @@ struct xt_xtls {
 	int			 method_sent;
 	int			 wr_closed;	/* our close_notify queued */
 	int			 rd_closed;	/* theirs received */
+	int			 shut_wanted;	/* ours, once theirs came */
 	int			 mismatch;	/* refused the peer's key */
 	uint64_t		 bytes_in, bytes_out;
 	struct xt_error		 err;
@@ -363,8 +364,8 @@ handshake(struct xt_xtls *x)
 	else if (rc == XT_ETIMEOUT)
 		rc = XT_OK;	/* it needs more from the peer */
 	else if (x->mismatch)
-		return fail(x, XT_EBADSIG, "%s: %s", x->peer, "the key it "
-		    "presented is not its published key");
+		return fail(x, XT_EBADSIG, "%s: the key it presented is not "
+		    "the one we hold for it", x->peer);
 	else if (x->o.method == XT_TLS_SRP)
 		return fail(x, XT_EBADSIG, "%s: srp handshake failed: the "
 		    "passwords differ, or the data was altered (%s)", x->peer,
@@ -735,6 +736,15 @@ xt_xtls_shutdown(struct xt_xtls *x)
 
 	if (x->wr_closed || x->state != OPEN)
 		return x->state == FAILED ? x->err.code : XT_OK;
+	/*
+	 * The responder's close_notify comes after the initiator's: then the
+	 * initiator, on reading it, knows (authenticated) that all it sent
+	 * was read, whatever the servers said of the acknowledgements.
+	 */
+	if (!x->initiator && !x->rd_closed) {
+		x->shut_wanted = 1;
+		return XT_OK;
+	}
 	if ((rc = xt_tls_shutdown(x->tls, &e)) < 0)
 		return fail(x, rc, "%s: %s", x->peer, e.msg);
 	x->wr_closed = 1;
@@ -747,6 +757,8 @@ xt_xtls_step(struct xt_xtls *x)
 	struct xt_node *iq;
 
 	if (x->state == FAILED)
+		return x->err.code;
+	if (x->shut_wanted && x->rd_closed && xt_xtls_shutdown(x) < 0)
 		return x->err.code;
 	if (flush(x) < 0)
 		return x->err.code;
