@@ -559,7 +559,8 @@ xt_es_offer_make(const struct xt_es_offer *o, struct xt_node **formp,
     struct xt_es_secret **sp, struct xt_error *e)
 {
 	static const int defaults[] = { 14, 15, 16 };
-	static const char *const ciphers[] = { "aes256-ctr", "aes128-ctr" };
+	static const char *const ciphers[] = { "aes256-ctr", "aes128-ctr",
+	    NULL };
 	static const char *const except[] = { "signs", NULL };
 	struct xt_es_secret *s;
 	struct xt_node *x = NULL;
@@ -570,11 +571,13 @@ xt_es_offer_make(const struct xt_es_offer *o, struct xt_node **formp,
 	unsigned char *sig;
 	size_t siglen, i;
 	const int *gl = o->groups ? o->groups : defaults;
-	int n = o->groups ? o->ngroups : 3, rc = XT_ENOMEM, k;
+	int n = o->groups ? o->ngroups : 3, rc = XT_ENOMEM, k, nciphers = 0;
 
 	*formp = NULL;
 	*sp = NULL;
-	if (n < 1 || n > 3 || o->nkeys < 1 || o->nkeys > 8)
+	while ((o->ciphers ? o->ciphers : ciphers)[nciphers] != NULL)
+		nciphers++;
+	if (n < 1 || n > 3 || o->nkeys < 1 || o->nkeys > 8 || nciphers < 1)
 		return xt_error_set(e, XT_EINVAL, "esession: 1 to 3 groups and "
 		    "1 to 8 signing keys");
 	for (k = 0; k < n; k++)
@@ -630,7 +633,8 @@ xt_es_offer_make(const struct xt_es_offer *o, struct xt_node **formp,
 			goto out;
 	if (add_field(x, "modp", "list-single", (const char *const *)ids, n,
 	    1) < 0 ||
-	    add_field(x, "crypt_algs", "list-single", ciphers, 2, 1) < 0 ||
+	    add_field(x, "crypt_algs", "list-single", o->ciphers ? o->ciphers :
+	    ciphers, nciphers, 1) < 0 ||
 	    add_one(x, "hash_algs", "list-single", "sha256", 1) < 0 ||
 	    add_one(x, "sign_algs", "list-single", "rsa", 1) < 0 ||
 	    add_one(x, "compress", "list-single", "none", 1) < 0 ||

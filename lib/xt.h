@@ -1237,6 +1237,8 @@ struct xt_es_offer {
 					   15, 16 */
 	int		 ngroups;
 	const char	*match_resource; /* or NULL */
+	const char *const *ciphers;	/* offered, NULL-terminated; NULL:
+					   aes256-ctr, aes128-ctr */
 	const struct xt_key *const *keys; /* signing keys, one signs each */
 	size_t		 nkeys;
 	/* For known-answer tests only, else NULL: N_A, and x per group. */

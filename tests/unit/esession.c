@@ -3,8 +3,10 @@
  * against RFC 3526's formula, with pi computed here (Machin); a message
  * from Bob (carol's committed key) to Alice (alice's) through options,
  * ESession, <c/> and Alice's checks; every check's forged twin refused
- * with its reason and nothing handed out; kept ESessions; expiry purges.
- * Run from the repository root.
+ * with its reason and nothing handed out; and the known answers of
+ * tests/data/esession, which an independent implementation computed
+ * (tests/integration/esession_ref.py), byte for byte. Run from the
+ * repository root.
  */
 #include <sys/stat.h>
 
@@ -367,6 +369,254 @@ test_message(void)
 	xt_node_free(form);
 }
 
+
+/* ------------------------------------------------------------ known answers */
+
+#define KV_MAX	64
+
+struct kv {
+	char	*k[KV_MAX], *v[KV_MAX];
+	int	 n;
+};
+
+/* "name = value" lines; values of .out files unescaped (\\ and \n). */
+static int
+kv_read(const char *path, struct kv *kv, int unescape)
+{
+	static char buf[1 << 16];
+	FILE *f;
+	char *p, *q, *eq, *t;
+
+	kv->n = 0;
+	if ((f = fopen(path, "r")) == NULL)
+		return -1;
+	while (fgets(buf, sizeof(buf), f) != NULL && kv->n < KV_MAX) {
+		buf[strcspn(buf, "\n")] = '\0';
+		if (buf[0] == '#' || (eq = strchr(buf, '=')) == NULL)
+			continue;
+		for (t = eq; t > buf && t[-1] == ' '; t--)
+			;
+		*t = '\0';
+		for (p = eq + 1; *p == ' '; p++)
+			;
+		kv->k[kv->n] = strdup(buf);
+		kv->v[kv->n] = strdup(p);
+		if (unescape)
+			for (p = q = kv->v[kv->n]; *p != '\0'; p++) {
+				if (*p == '\\' && (p[1] == '\\' || p[1] == 'n'))
+					*q++ = *++p == 'n' ? '\n' : '\\';
+				else
+					*q++ = *p;
+			}
+		if (unescape)
+			*q = '\0';
+		kv->n++;
+	}
+	fclose(f);
+	return 0;
+}
+
+static const char *
+kv_get(const struct kv *kv, const char *k)
+{
+	int i;
+
+	for (i = 0; i < kv->n; i++)
+		if (strcmp(kv->k[i], k) == 0)
+			return kv->v[i];
+	return NULL;
+}
+
+static void
+kv_free(struct kv *kv)
+{
+	int i;
+
+	for (i = 0; i < kv->n; i++) {
+		free(kv->k[i]);
+		free(kv->v[i]);
+	}
+	kv->n = 0;
+}
+
+static void
+unhex(const char *s, unsigned char *out, size_t n)
+{
+	size_t i;
+	unsigned v;
+
+	for (i = 0; i < n; i++) {
+		sscanf(s + 2 * i, "%2x", &v);
+		out[i] = (unsigned char)v;
+	}
+}
+
+/* The value of field var in form x (its first <value/>), owned. */
+static char *
+fval(const struct xt_node *x, const char *var, int nth)
+{
+	const struct xt_node *f, *v;
+	const char *a;
+
+	for (f = xt_node_child(x, "field", NULL); f != NULL;
+	    f = xt_node_next(f, "field", NULL)) {
+		if ((a = xt_node_attr(f, "var")) == NULL || strcmp(a, var) != 0)
+			continue;
+		for (v = xt_node_child(f, "value", NULL); v != NULL && nth > 0;
+		    v = xt_node_next(v, "value", NULL))
+			nth--;
+		return v ? xt_node_text(v) : NULL;
+	}
+	return NULL;
+}
+
+/*
+ * One vector of tests/data/esession: the inputs of NAME.in through the
+ * library, every output compared with NAME.out, which the independent
+ * implementation (tests/integration/esession_ref.py kat) computed.
+ */
+static void
+test_kat(const char *name)
+{
+	static const char *const bexcept[] = { "identity", "mac", NULL };
+	static const char *const oexcept[] = { "signs", NULL };
+	struct xt_error e = { 0, "" };
+	struct kv in, out;
+	struct xt_es_offer o = { 0 };
+	struct xt_es_secret *sec;
+	struct xt_es_begin b = { 0 };
+	struct xt_esession *es;
+	struct xt_node *form, *m, *x, *c;
+	struct xt_key *ak, *bk;
+	struct xt_peerkey one;
+	struct xt_peerkeys keys = { NULL, &one, 1 };
+	const char *xs[3], *ciphers[4], *v;
+	char path[256], *t, *list, *tok, *save = NULL, nm[16];
+	char *got;
+	unsigned char na[16], nb[16], ca[16];
+	int groups[3], ng = 0, nc = 0, i, rc;
+
+	snprintf(path, sizeof(path), "tests/data/esession/%s.in", name);
+	if (kv_read(path, &in, 0) < 0) {
+		printf("Bail out! %s: run from the repository root\n", path);
+		exit(1);
+	}
+	snprintf(path, sizeof(path), "tests/data/esession/%s.out", name);
+	kv_read(path, &out, 1);
+	ak = strcmp(kv_get(&in, "alice_key"), "../alice.key") == 0 ? alice :
+	    NULL;
+	bk = strcmp(kv_get(&in, "bob_key"), "../carol.key") == 0 ? carol :
+	    NULL;
+	if (ak == NULL || bk == NULL) {
+		printf("Bail out! %s: alice.key and carol.key expected\n", name);
+		exit(1);
+	}
+	list = strdup(kv_get(&in, "groups"));
+	for (tok = strtok_r(list, ",", &save); tok && ng < 3;
+	    tok = strtok_r(NULL, ",", &save)) {
+		groups[ng] = atoi(tok);
+		snprintf(nm, sizeof(nm), "x_%s", tok);
+		xs[ng++] = kv_get(&in, nm);
+	}
+	free(list);
+	list = strdup(kv_get(&in, "crypt_algs"));
+	for (tok = strtok_r(list, ",", &save); tok && nc < 3;
+	    tok = strtok_r(NULL, ",", &save))
+		ciphers[nc++] = tok;
+	ciphers[nc] = NULL;
+	unhex(kv_get(&in, "n_a"), na, 16);
+	unhex(kv_get(&in, "n_b"), nb, 16);
+	unhex(kv_get(&in, "c_a"), ca, 16);
+
+	/* Alice's options. */
+	o.jid = kv_get(&in, "alice_jid");
+	xt_time_parse(kv_get(&in, "expires"), &o.expires);
+	o.groups = groups;
+	o.ngroups = ng;
+	o.ciphers = ciphers;
+	o.match_resource = kv_get(&in, "match_resource");
+	o.keys = (const struct xt_key *const *)&ak;
+	o.nkeys = 1;
+	o.nonce = na;
+	o.x = xs;
+	rc = xt_es_offer_make(&o, &form, &sec, &e);
+	if (!is_int(rc, XT_OK, "known answers: alice's options made"))
+		return;
+	xt_es_secret_free(sec);
+	for (i = 0; i < ng; i++) {
+		snprintf(nm, sizeof(nm), "e_%d", groups[i]);
+		got = fval(form, "dhkeys", i);
+		is_str(got, kv_get(&out, nm), "  e of each group");
+		free(got);
+	}
+	got = xt_es_content(form, oexcept);
+	is_str(got, kv_get(&out, "options_content"), "  the content signed");
+	free(got);
+	got = fval(form, "signs", 0);
+	is_str(got, kv_get(&out, "signs"), "  signs");
+	free(got);
+
+	/* Bob's message. */
+	one.pk = alice_pk;
+	one.v = XT_KEY_VALID;
+	b.options = form;
+	b.to = kv_get(&in, "alice_jid");
+	b.keys = &keys;
+	b.key = bk;
+	b.now = (int64_t)time(NULL);
+	b.session = strcmp(kv_get(&in, "terminate"), "1") != 0;
+	b.y = kv_get(&in, "y");
+	b.nonce = nb;
+	b.counter = ca;
+	rc = xt_es_begin(&b, &es, &e);
+	if (!is_int(rc, XT_OK, "  bob's ESession made")) {
+		printf("#   %s\n", e.msg);
+		return;
+	}
+	m = xt_node_new("message", XT_NS_CLIENT);
+	v = kv_get(&in, "text");
+	rc = xt_es_seal(es, v, strlen(v), m, &e);
+	is_int(rc, XT_OK, "  the text sealed");
+	if ((v = kv_get(&in, "match_resource")) != NULL) {
+		snprintf(path, sizeof(path), "%s/%s", kv_get(&in, "alice_jid"),
+		    v);
+		is_str(xt_es_to(es), path, "  to her resource");
+	}
+	xt_es_free(es);
+	x = xt_node_child(xt_node_child(m, "init", NULL), "x", NULL);
+	got = fval(x, "modp", 0);
+	is_str(got, kv_get(&out, "chosen_group"), "  the group chosen");
+	free(got);
+	got = fval(x, "crypt_algs", 0);
+	is_str(got, kv_get(&out, "chosen_cipher"), "  the cipher chosen");
+	free(got);
+	got = fval(x, "dhkeys", 0);
+	is_str(got, kv_get(&out, "d"), "  d");
+	free(got);
+	got = xt_es_content(x, bexcept);
+	is_str(got, kv_get(&out, "form_b"), "  form_B");
+	free(got);
+	got = fval(x, "identity", 0);
+	is_str(got, kv_get(&out, "id_b"), "  ID_B: pk and the signature, "
+	    "encrypted");
+	free(got);
+	got = fval(x, "mac", 0);
+	is_str(got, kv_get(&out, "m_b"), "  M_B");
+	free(got);
+	c = xt_node_child(m, "c", NULL);
+	t = xt_node_text(xt_node_child(c, "data", NULL));
+	is_str(t, kv_get(&out, "data"), "  the encrypted body");
+	free(t);
+	t = xt_node_text(xt_node_child(c, "mac", NULL));
+	is_str(t, kv_get(&out, "a_mac"), "  its mac");
+	free(t);
+
+	xt_node_free(m);
+	xt_node_free(form);
+	kv_free(&in);
+	kv_free(&out);
+}
+
 int
 main(void)
 {
@@ -383,6 +633,9 @@ main(void)
 	mallory = load("mallory", &mallory_pk);
 	test_primes();
 	test_message();
+	test_kat("kat1");
+	test_kat("kat2");
+	test_kat("kat3");
 	xt_es_inbox_clear(&inbox);
 	{
 		char cmd[128];
