@@ -224,6 +224,31 @@ send_node(const struct xt_node *st)
 		die(rc, xt_session_errmsg(cli.sess));
 }
 
+/* --session: the ESession ends with the input (XEP-0116 section 10). */
+static void
+end_session(void)
+{
+	struct xt_error e = { 0, "" };
+	struct xt_node *m;
+	char *id;
+	int rc;
+
+	if ((m = xt_node_new("message", XT_NS_CLIENT)) == NULL ||
+	    (id = xt_session_id(cli.sess)) == NULL)
+		die(XT_ENOMEM, "out of memory");
+	if (xt_node_set_attr(m, "to", xt_es_to(enc.es)) < 0 ||
+	    xt_node_set_attr(m, "type", mtype) < 0 ||
+	    xt_node_set_attr(m, "id", id) < 0)
+		die(XT_ENOMEM, "out of memory");
+	free(id);
+	if ((rc = xt_es_terminate(enc.es, m, &e)) < 0)
+		die(rc, e.msg);
+	send_node(m);
+	xt_node_free(m);
+	xt_es_free(enc.es);
+	enc.es = NULL;
+}
+
 /* A bounce for one of our messages: the server could not deliver it. */
 static int
 check_bounce(struct xt_node *st)
@@ -384,6 +409,8 @@ send_lines(void)
 		have -= start;
 		drain();
 	}
+	if (enc.es != NULL)
+		end_session();
 	round_trip();
 }
 

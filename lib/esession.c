@@ -1385,34 +1385,26 @@ out:
 }
 
 /*
- * The <c/> of XEP-0200 for text: m = "<body>" text "</body>" encrypted
- * at C, a_mac = HMAC(KM, "<data>" b64 "</data>" ‖ be(C)) (section 5).
+ * The <c/> of XEP-0200 for markup m: encrypted at C, a_mac = HMAC(KM,
+ * "<data>" b64 "</data>" ‖ be(C)) with C before (section 5); with the
+ * <init/> if it has not gone yet.
  */
-int
-xt_es_seal(struct xt_esession *s, const char *text, size_t len,
-    struct xt_node *msg, struct xt_error *e)
+static int
+seal(struct xt_esession *s, const char *m, size_t len, struct xt_node *msg,
+    struct xt_error *e)
 {
-	struct str m = { NULL, 0, 0, 0 }, mc = { NULL, 0, 0, 0 };
+	struct str mc = { NULL, 0, 0, 0 };
 	struct xt_node *c, *el;
 	unsigned char before[BLOCK], mac[32], *data = NULL;
 	const unsigned char *cb;
-	char *b64 = NULL, *t, *mb = NULL;
+	char *b64 = NULL, *mb = NULL;
 	size_t cblen;
-	int rc = XT_ENOMEM;
+	int rc;
 
-	if ((t = strndup(text, len)) == NULL)
-		return xt_error_set(e, XT_ENOMEM, "out of memory");
-	puts_(&m, "<body>");
-	put_esc(&m, t, 0);
-	puts_(&m, "</body>");
-	xt_wipe(t, len);
-	free(t);
-	if (m.oom)
-		goto out;
 	cblen = ctr_be(s->c, &cb);
 	memcpy(before, cb, cblen);
-	if ((rc = ctr_crypt(s->k.kc, s->k.kclen, s->c, m.s, m.len,
-	    &data)) < 0 || (rc = xt_b64_encode(data, m.len, &b64)) < 0)
+	if ((rc = ctr_crypt(s->k.kc, s->k.kclen, s->c, m, len, &data)) < 0 ||
+	    (rc = xt_b64_encode(data, len, &b64)) < 0)
 		goto out;
 	puts_(&mc, "<data>");
 	puts_(&mc, b64);
@@ -1434,13 +1426,66 @@ xt_es_seal(struct xt_esession *s, const char *text, size_t len,
 out:
 	if (rc == XT_ENOMEM)
 		xt_error_set(e, rc, "out of memory");
-	xt_wipe(m.s, m.cap);
-	free(m.s);
+	else if (rc < 0)
+		xt_error_set(e, rc, "encryption failed");
 	free(mc.s);
 	free(data);
 	free(b64);
 	free(mb);
 	return rc;
+}
+
+/* m = "<body>" escaped text "</body>" (1.12). */
+int
+xt_es_seal(struct xt_esession *s, const char *text, size_t len,
+    struct xt_node *msg, struct xt_error *e)
+{
+	struct str m = { NULL, 0, 0, 0 };
+	char *t;
+	int rc;
+
+	if ((t = strndup(text, len)) == NULL)
+		return xt_error_set(e, XT_ENOMEM, "out of memory");
+	puts_(&m, "<body>");
+	put_esc(&m, t, 0);
+	puts_(&m, "</body>");
+	xt_wipe(t, len);
+	free(t);
+	rc = m.oom ? xt_error_set(e, XT_ENOMEM, "out of memory") :
+	    seal(s, m.s, m.len, msg, e);
+	xt_wipe(m.s, m.cap);
+	free(m.s);
+	return rc;
+}
+
+/* XEP-0116 section 10: the end of an ESession, encrypted like a stanza. */
+static const char terminate_form[] = "<x xmlns='jabber:x:data' "
+    "type='submit'><field var='FORM_TYPE'><value>urn:xmpp:ssn</value>"
+    "</field><field var='terminate'><value>1</value></field></x>";
+
+int
+xt_es_terminate(struct xt_esession *s, struct xt_node *msg,
+    struct xt_error *e)
+{
+	return seal(s, terminate_form, sizeof(terminate_form) - 1, msg, e);
+}
+
+/* Does a decrypted stanza end its ESession? */
+static int
+ends(const struct xt_node *plain)
+{
+	const struct xt_node *x;
+	char *v;
+	int yes = 0;
+
+	for (x = xt_node_child(plain, "x", XT_NS_DATA); x != NULL && !yes;
+	    x = xt_node_next(x, "x", XT_NS_DATA)) {
+		v = value(x, "terminate");
+		yes = v != NULL && (strcmp(v, "1") == 0 ||
+		    strcmp(v, "true") == 0);
+		free(v);
+	}
+	return yes;
 }
 
 /* --------------------------------------------------------------- Alice back */
@@ -1453,6 +1498,22 @@ struct xt_es_rx {
 	char		 keyid[65];
 	struct xt_es_rx	*next;
 };
+
+/* An ESession ended: its keys wiped. */
+static void
+forget(struct xt_es_inbox *in, struct xt_es_rx *r)
+{
+	struct xt_es_rx **p;
+
+	for (p = &in->rx; *p != NULL; p = &(*p)->next)
+		if (*p == r) {
+			*p = r->next;
+			free(r->from);
+			xt_wipe(r, sizeof(*r));
+			gcry_free(r);
+			return;
+		}
+}
 
 void
 xt_es_inbox_clear(struct xt_es_inbox *in)
@@ -1950,6 +2011,8 @@ open_more(struct xt_es_inbox *in, const struct xt_node *msg,
 		/* Only an authentic stanza moves the counter on. */
 		memcpy(r->c, c, BLOCK);
 		memcpy(keyid, r->keyid, 65);
+		if (ends(*out))
+			forget(in, r);
 	}
 	if (m != NULL)
 		xt_wipe(m, dlen);

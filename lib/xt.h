@@ -1327,6 +1327,12 @@ const char	*xt_es_to(const struct xt_esession *s);
  */
 int		 xt_es_seal(struct xt_esession *s, const char *text, size_t len,
 		    struct xt_node *m, struct xt_error *e);
+/*
+ * End a kept ESession (XEP-0116 section 10): the form FORM_TYPE
+ * urn:xmpp:ssn, terminate 1, encrypted in the <c/> of m.
+ */
+int		 xt_es_terminate(struct xt_esession *s, struct xt_node *m,
+		    struct xt_error *e);
 void		 xt_es_free(struct xt_esession *s);
 
 struct xt_es_rx;
