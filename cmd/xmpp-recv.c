@@ -105,6 +105,10 @@ decrypt(const struct xt_node *st, const char *from)
 		warnx("%s: encrypted message refused: %s", from, e.msg);
 		return NULL;
 	}
+	if (out == NULL) {
+		xt_cli_note(&cli, "%s: offline ESession ended", from);
+		return NULL;
+	}
 	snprintf(name, sizeof(name), "offline ESession, key %s", keyid);
 	if ((eme = xt_node_add_elem(out, "encryption", "urn:xmpp:eme:0")) ==
 	    NULL || xt_node_set_attr(eme, "namespace", XT_NS_ES_INIT) < 0 ||

@@ -2011,8 +2011,12 @@ open_more(struct xt_es_inbox *in, const struct xt_node *msg,
 		/* Only an authentic stanza moves the counter on. */
 		memcpy(r->c, c, BLOCK);
 		memcpy(keyid, r->keyid, 65);
-		if (ends(*out))
+		if (ends(*out)) {
+			/* Nothing to show: the ESession is over. */
 			forget(in, r);
+			xt_node_free(*out);
+			*out = NULL;
+		}
 	}
 	if (m != NULL)
 		xt_wipe(m, dlen);

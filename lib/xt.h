@@ -1353,8 +1353,8 @@ struct xt_es_inbox {
 int		 xt_es_is(const struct xt_node *m);
 /*
  * Check and decrypt an ESession message: *out (owned) is the message with
- * <init/> and <c/> replaced by what they held; keyid the hex SHA-256 of the
- * sender's key. Every check of 1.12 (options not expired, our nonce and
+ * <init/> and <c/> replaced by what they held, or NULL for a stanza that
+ * only ended its ESession; keyid the hex SHA-256 of the sender's key. Every check of 1.12 (options not expired, our nonce and
  * group, 1 < d < p-1, d and the sender's nonce never seen before, M_B,
  * the identity, the trusted key, the signature, the <c/> mac) refuses
  * with XT_EBADSIG and the reason; a refused message leaves no trace.

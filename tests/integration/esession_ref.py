@@ -1095,7 +1095,10 @@ class Sender(Client):
             msg = self.x.make_message(mto=to, mtype="chat")
             for child in children:
                 msg.append(child)
-            msg.send()
+            # --hold (tests): written to --raw-out only, for the tests to
+            # alter and send themselves.
+            if not a.hold:
+                msg.send()
             sent.append(str(msg))
         if a.raw_out:
             with open(a.raw_out, "w") as f:
@@ -1212,6 +1215,7 @@ def main():
     s.add_argument("--text", action="append")
     s.add_argument("--session", action="store_true")
     s.add_argument("--raw-out", help=argparse.SUPPRESS)
+    s.add_argument("--hold", action="store_true", help=argparse.SUPPRESS)
     s = net("recv")
     s.add_argument("--state", required=True)
     s.add_argument("--peer-key", required=True)
