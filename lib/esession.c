@@ -1540,6 +1540,7 @@ static int
 seen(const char *dir, const unsigned char *na, const char *d, const char *nb,
     struct xt_error *e)
 {
+	struct xt_error le = { 0, "" };
 	char *path, *text = NULL, *line, *save = NULL, *w;
 	size_t len;
 	int rc, hit = 0;
@@ -1547,9 +1548,11 @@ seen(const char *dir, const unsigned char *na, const char *d, const char *nb,
 	if ((path = store_path(dir, na, ".seen")) == NULL)
 		return xt_error_set(e, XT_ENOMEM, "out of memory");
 	/* d and the nonces are public: no secure memory for them. */
-	rc = xt_file_read(path, 16 * 1024 * 1024, 0, &text, &len, e);
+	rc = xt_file_read(path, 16 * 1024 * 1024, 0, &text, &len, &le);
 	if (rc < 0 && access(path, F_OK) < 0 && errno == ENOENT)
 		rc = XT_OK;
+	else if (rc < 0)
+		xt_error_set(e, rc, "%s", le.msg);
 	free(path);
 	if (rc < 0)
 		return rc;
