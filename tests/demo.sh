@@ -117,6 +117,21 @@ as bob "$XT_BIN/xmpp-fetchkey" "${B[@]}" -v --signer "$XT_DIR/carol.pub" \
 	--format fingerprint "alice@$XT_DOMAIN"
 step 0 "attested by carol"
 
+say "alice goes offline with offline ESession options published; carol sends her an encrypted message"
+run "xmpp-publish --esession --expires 12h --public   (alice; --public: carol is not her contact)"
+as alice "$XT_BIN/xmpp-publish" "${A[@]}" --esession --expires 12h --public
+step 0 "options published"
+run "echo 'deploy done' | xmpp-send --encrypt alice@$XT_DOMAIN   (carol)"
+echo 'deploy done' | as carol "$XT_BIN/xmpp-send" "${C[@]}" --encrypt "alice@$XT_DOMAIN"
+step 0 "sent, nothing of it in clear"
+run "xmpp-recv --count 1   (alice, back online)"
+as alice "$XT_BIN/xmpp-recv" "${A[@]}" -v --count 1 --timeout 20 >"$XT_DIR/decrypted" \
+	2>"$XT_DIR/recv.err"
+step 0 "checked and decrypted"
+sed 's/^/  /' "$XT_DIR/recv.err" "$XT_DIR/decrypted"
+grep -q ': deploy done$' "$XT_DIR/decrypted"
+step 0 "the text is the one carol sent"
+
 say "alice revokes her key"
 run "xmpp-revoke alice.pub | xmpp-publish"
 as alice "$XT_BIN/xmpp-revoke" "$XT_DIR/alice.pub" |
