@@ -85,7 +85,7 @@ mkdir -p "$XT_DIR/cpu" && chmod 700 "$XT_DIR/cpu"
 "$XT_DIR/es_cpu" "$CPUN" "$XT_TOP/tests/data" "$XT_DIR/cpu" >"$XT_DIR/cpu.out" || exit 1
 awk '{ printf "  group %d  send %6d  bare 2 modexp + RSA sign %6d  %.2fx   receive %6d  bare modexp + RSA check %6d  %.2fx\n",
 	$1, $2, $3, $2 / $3, $4, $5, $4 / $5 }' "$XT_DIR/cpu.out"
-echo "  (target <= 1.2x; exponents of 256, 256 and 320 bits as the tools use, RSA-3072 keys of tests/data)"
+echo "  (target <= 1.2x; exponents of 256, 256 and 320 bits as the tools use, RSA-2048 keys of tests/data)"
 if openssl speed -help 2>&1 | grep -q ffdh; then
 	echo "  for scale, openssl speed (full-size FFDHE exponents, not comparable one to one):"
 	openssl speed -seconds 1 ffdh2048 ffdh3072 ffdh4096 2>/dev/null | grep -E '^ +[0-9]+ bits ffdh' | sed 's/^/  /'
