@@ -30,7 +30,7 @@ TESTS	= $(UNITS) $(sort $(wildcard tests/cmd/*.test)) \
 
 all: $(BINS)
 
-lib/%.o: lib/%.c lib/xt.h
+lib/%.o: lib/%.c lib/xt.h lib/esession.h
 	$(CC) $(XT_CFLAGS) $(CPPFLAGS) $(CFLAGS) -c -o $@ $<
 
 lib/libxt.a: $(LIBOBJ)

@@ -8,23 +8,16 @@
  * decrypts. Secrets (x, y, K and the keys derived from it) live in
  * libgcrypt secure memory and are wiped.
  */
-#include <sys/stat.h>
-
-#include <ctype.h>
-#include <dirent.h>
-#include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-#include <unistd.h>
 
 #include <gcrypt.h>
 
 #include "xt.h"
+#include "esession.h"
 
-#define NONCE_LEN	16
 #define BLOCK		16		/* AES, n = 128 */
 
 /* RFC 3526 sections 3, 4, 5; unit-tested against their formula. */
@@ -268,287 +261,7 @@ ctr_crypt(const unsigned char *key, size_t klen, unsigned char c[BLOCK],
 	return rc;
 }
 
-/* --------------------------------------------------------------- text */
-
-struct str {
-	char	*s;
-	size_t	 len, cap;
-	int	 oom;
-};
-
-static void
-put(struct str *b, const char *s, size_t n)
-{
-	char *ns;
-	size_t cap;
-
-	if (b->oom)
-		return;
-	if (b->len + n + 1 > b->cap) {
-		cap = b->cap ? b->cap * 2 : 256;
-		while (cap < b->len + n + 1)
-			cap *= 2;
-		if ((ns = realloc(b->s, cap)) == NULL) {
-			b->oom = 1;
-			return;
-		}
-		b->s = ns;
-		b->cap = cap;
-	}
-	memcpy(b->s + b->len, s, n);
-	b->len += n;
-	b->s[b->len] = '\0';
-}
-
-static void
-puts_(struct str *b, const char *s)
-{
-	put(b, s, strlen(s));
-}
-
-/* & < > (and " in attributes) as entities. */
-static void
-put_esc(struct str *b, const char *s, int attr)
-{
-	for (; *s != '\0'; s++)
-		switch (*s) {
-		case '&':
-			puts_(b, "&amp;");
-			break;
-		case '<':
-			puts_(b, "&lt;");
-			break;
-		case '>':
-			puts_(b, "&gt;");
-			break;
-		case '"':
-			puts_(b, attr ? "&quot;" : "\"");
-			break;
-		default:
-			put(b, s, 1);
-		}
-}
-
-static int
-ws_only(const char *s)
-{
-	for (; *s != '\0'; s++)
-		if (*s != ' ' && *s != '\t' && *s != '\n' && *s != '\r')
-			return 0;
-	return 1;
-}
-
-static int
-attr_cmp(const void *a, const void *b)
-{
-	return strcmp(**(char *const *const *)a, **(char *const *const *)b);
-}
-
-/*
- * norm(el), PROTOCOLS.md 1.12: the name without prefix or namespace,
- * attributes sorted by name, children in document order, white space
- * between elements dropped, a leaf's text kept, always a start-end pair.
- */
-static void
-norm(struct str *b, const struct xt_node *n)
-{
-	const struct xt_node *c;
-	char **a, **v[64];
-	size_t k = 0, i;
-	int leaf = 1;
-
-	puts_(b, "<");
-	puts_(b, n->name);
-	for (a = n->attrs; a != NULL && a[0] != NULL && k < 64; a += 2)
-		if (strcmp(a[0], "xmlns") != 0 && strncmp(a[0], "xmlns:", 6))
-			v[k++] = a;
-	qsort(v, k, sizeof(v[0]), attr_cmp);
-	for (i = 0; i < k; i++) {
-		puts_(b, " ");
-		puts_(b, v[i][0]);
-		puts_(b, "=\"");
-		put_esc(b, v[i][1], 1);
-		puts_(b, "\"");
-	}
-	puts_(b, ">");
-	for (c = n->children; c != NULL; c = c->next)
-		if (c->name != NULL)
-			leaf = 0;
-	for (c = n->children; c != NULL; c = c->next) {
-		if (c->name != NULL)
-			norm(b, c);
-		else if (leaf || !ws_only(c->text))
-			put_esc(b, c->text, 0);
-	}
-	puts_(b, "</");
-	puts_(b, n->name);
-	puts_(b, ">");
-}
-
-static int
-listed(const char *var, const char *const *except)
-{
-	for (; except != NULL && *except != NULL; except++)
-		if (strcmp(var, *except) == 0)
-			return 1;
-	return 0;
-}
-
-/* content(x, except): norm() of its fields in order, those named left out. */
-static char *
-content(const struct xt_node *x, const char *const *except)
-{
-	struct str b = { NULL, 0, 0, 0 };
-	const struct xt_node *f;
-	const char *var;
-
-	puts_(&b, "");
-	for (f = xt_node_child(x, "field", XT_NS_DATA); f != NULL;
-	    f = xt_node_next(f, "field", XT_NS_DATA)) {
-		var = xt_node_attr(f, "var");
-		if (var != NULL && listed(var, except))
-			continue;
-		norm(&b, f);
-	}
-	if (b.oom) {
-		free(b.s);
-		return NULL;
-	}
-	return b.s;
-}
-
-char *
-xt_es_content(const struct xt_node *x, const char *const *except)
-{
-	return content(x, except);
-}
-
-/* The field var of form x, or NULL. */
-static const struct xt_node *
-field(const struct xt_node *x, const char *var)
-{
-	const struct xt_node *f;
-	const char *v;
-
-	for (f = xt_node_child(x, "field", XT_NS_DATA); f != NULL;
-	    f = xt_node_next(f, "field", XT_NS_DATA))
-		if ((v = xt_node_attr(f, "var")) != NULL && strcmp(v, var) == 0)
-			return f;
-	return NULL;
-}
-
-/*
- * The values a field offers: its <value/> children, or those of its
- * <option/> children (a list in a form). At most max; their count.
- */
-static int
-values(const struct xt_node *f, char **out, int max)
-{
-	const struct xt_node *c, *v;
-	int n = 0;
-
-	for (c = f ? f->children : NULL; c != NULL && n < max; c = c->next) {
-		/* (a form made here inherits its namespace: ns NULL) */
-		if (c->name == NULL || (c->ns != NULL &&
-		    strcmp(c->ns, XT_NS_DATA) != 0))
-			continue;
-		if (strcmp(c->name, "value") == 0)
-			v = c;
-		else if (strcmp(c->name, "option") == 0)
-			v = xt_node_child(c, "value", XT_NS_DATA);
-		else
-			continue;
-		if (v != NULL && (out[n] = xt_node_text(v)) != NULL)
-			n++;
-	}
-	return n;
-}
-
-static void
-free_values(char **v, int n)
-{
-	while (n-- > 0)
-		free(v[n]);
-}
-
-/* The one value of a field, owned; NULL if none or several. */
-static char *
-value(const struct xt_node *x, const char *var)
-{
-	char *v[2];
-	int n = values(field(x, var), v, 2);
-
-	if (n == 1)
-		return v[0];
-	free_values(v, n);
-	return NULL;
-}
-
-/* Does the field offer s? */
-static int
-offers(const struct xt_node *x, const char *var, const char *s)
-{
-	char *v[32];
-	int n = values(field(x, var), v, 32), i, yes = 0;
-
-	for (i = 0; i < n; i++)
-		yes |= strcmp(v[i], s) == 0;
-	free_values(v, n);
-	return yes;
-}
-
-/* Append <field var= [type=]> with one value (or option). */
-static int
-add_field(struct xt_node *x, const char *var, const char *type,
-    const char *const *vals, int nvals, int options)
-{
-	struct xt_node *f, *o;
-	int i;
-
-	if ((f = xt_node_add_elem(x, "field", NULL)) == NULL ||
-	    (type != NULL && xt_node_set_attr(f, "type", type) < 0) ||
-	    xt_node_set_attr(f, "var", var) < 0)
-		return XT_ENOMEM;
-	for (i = 0; i < nvals; i++) {
-		o = options ? xt_node_add_elem(f, "option", NULL) : f;
-		if (o == NULL || (o = xt_node_add_elem(o, "value", NULL)) ==
-		    NULL || xt_node_add_text(o, vals[i], strlen(vals[i])) < 0)
-			return XT_ENOMEM;
-	}
-	return XT_OK;
-}
-
-static int
-add_one(struct xt_node *x, const char *var, const char *type, const char *v,
-    int options)
-{
-	return add_field(x, var, type, &v, 1, options);
-}
-
 /* --------------------------------------------------------------- Alice */
-
-struct xt_es_secret {
-	char		*jid;
-	unsigned char	 na[NONCE_LEN];
-	int64_t		 expires;
-	int		 n;
-	int		 group[3];
-	gcry_mpi_t	 x[3];		/* secure */
-};
-
-void
-xt_es_secret_free(struct xt_es_secret *s)
-{
-	int i;
-
-	if (s == NULL)
-		return;
-	for (i = 0; i < s->n; i++)
-		gcry_mpi_release(s->x[i]);
-	free(s->jid);
-	xt_wipe(s, sizeof(*s));
-	free(s);
-}
 
 static const char *const form_fixed[][2] = {
 	{ "otr", "false" }, { "disclosure", "never" }, { "security", "e2e" },
@@ -589,9 +302,9 @@ xt_es_offer_make(const struct xt_es_offer *o, struct xt_node **formp,
 		goto out;
 	s->expires = o->expires;
 	if (o->nonce != NULL)
-		memcpy(s->na, o->nonce, NONCE_LEN);
+		memcpy(s->na, o->nonce, ES_NONCE_LEN);
 	else
-		gcry_randomize(s->na, NONCE_LEN, GCRY_STRONG_RANDOM);
+		gcry_randomize(s->na, ES_NONCE_LEN, GCRY_STRONG_RANDOM);
 	for (k = 0; k < n; k++) {
 		s->group[k] = g[k]->id;
 		if (o->x != NULL) {
@@ -619,37 +332,37 @@ xt_es_offer_make(const struct xt_es_offer *o, struct xt_node **formp,
 		if ((ids[k] = strdup(tbuf)) == NULL)
 			goto out;
 	}
-	if (xt_b64_encode(s->na, NONCE_LEN, &nonce) < 0 ||
+	if (xt_b64_encode(s->na, ES_NONCE_LEN, &nonce) < 0 ||
 	    xt_time_format(o->expires, tbuf, sizeof(tbuf)) < 0)
 		goto out;
 	/* The fields in the order of PROTOCOLS.md 1.12. */
 	if ((x = xt_node_new("x", XT_NS_DATA)) == NULL ||
 	    xt_node_set_attr(x, "type", "form") < 0 ||
-	    add_one(x, "FORM_TYPE", "hidden", "urn:xmpp:ssn", 0) < 0)
+	    es_add_one(x, "FORM_TYPE", "hidden", "urn:xmpp:ssn", 0) < 0)
 		goto out;
 	for (i = 0; i < 3; i++)
-		if (add_one(x, form_fixed[i][0], "list-single",
+		if (es_add_one(x, form_fixed[i][0], "list-single",
 		    form_fixed[i][1], 1) < 0)
 			goto out;
-	if (add_field(x, "modp", "list-single", (const char *const *)ids, n,
+	if (es_add_field(x, "modp", "list-single", (const char *const *)ids, n,
 	    1) < 0 ||
-	    add_field(x, "crypt_algs", "list-single", o->ciphers ? o->ciphers :
+	    es_add_field(x, "crypt_algs", "list-single", o->ciphers ? o->ciphers :
 	    ciphers, nciphers, 1) < 0 ||
-	    add_one(x, "hash_algs", "list-single", "sha256", 1) < 0 ||
-	    add_one(x, "sign_algs", "list-single", "rsa", 1) < 0 ||
-	    add_one(x, "compress", "list-single", "none", 1) < 0 ||
-	    add_one(x, "stanzas", "list-multi", "message", 1) < 0 ||
-	    add_one(x, "ver", "list-single", "1.3", 1) < 0 ||
-	    add_one(x, "rekey_freq", "text-single", "1", 0) < 0 ||
-	    add_one(x, "expires", "hidden", tbuf, 0) < 0 ||
-	    add_one(x, "my_nonce", "hidden", nonce, 0) < 0 ||
-	    add_field(x, "dhkeys", "hidden", (const char *const *)keys, n,
+	    es_add_one(x, "hash_algs", "list-single", "sha256", 1) < 0 ||
+	    es_add_one(x, "sign_algs", "list-single", "rsa", 1) < 0 ||
+	    es_add_one(x, "compress", "list-single", "none", 1) < 0 ||
+	    es_add_one(x, "stanzas", "list-multi", "message", 1) < 0 ||
+	    es_add_one(x, "ver", "list-single", "1.3", 1) < 0 ||
+	    es_add_one(x, "rekey_freq", "text-single", "1", 0) < 0 ||
+	    es_add_one(x, "expires", "hidden", tbuf, 0) < 0 ||
+	    es_add_one(x, "my_nonce", "hidden", nonce, 0) < 0 ||
+	    es_add_field(x, "dhkeys", "hidden", (const char *const *)keys, n,
 	    0) < 0 ||
-	    (o->match_resource != NULL && add_one(x, "match_resource",
+	    (o->match_resource != NULL && es_add_one(x, "match_resource",
 	    "text-single", o->match_resource, 0) < 0))
 		goto out;
 	/* signs: each key over the content of every other field. */
-	if ((c = content(x, except)) == NULL)
+	if ((c = es_content(x, except)) == NULL)
 		goto out;
 	for (i = 0; i < o->nkeys; i++) {
 		if ((rc = xt_key_sign(o->keys[i], c, strlen(c), &sig, &siglen,
@@ -660,7 +373,7 @@ xt_es_offer_make(const struct xt_es_offer *o, struct xt_node **formp,
 		if (rc < 0)
 			goto out;
 	}
-	rc = add_field(x, "signs", "hidden", (const char *const *)signs,
+	rc = es_add_field(x, "signs", "hidden", (const char *const *)signs,
 	    (int)o->nkeys, 0);
 out:
 	if (rc == XT_ENOMEM)
@@ -685,218 +398,6 @@ out:
 	return XT_OK;
 }
 
-static void
-hexify(const unsigned char *b, size_t n, char *out)
-{
-	static const char hx[] = "0123456789abcdef";
-	size_t i;
-
-	for (i = 0; i < n; i++) {
-		out[2 * i] = hx[b[i] >> 4];
-		out[2 * i + 1] = hx[b[i] & 15];
-	}
-	out[2 * n] = '\0';
-}
-
-/* dir/HEX(N_A) and, with suffix, its companion. */
-static char *
-store_path(const char *dir, const unsigned char *na, const char *suffix)
-{
-	char hex[2 * NONCE_LEN + 1], *p;
-	size_t len;
-
-	hexify(na, NONCE_LEN, hex);
-	len = strlen(dir) + sizeof(hex) + 8;
-	if ((p = malloc(len)) != NULL)
-		snprintf(p, len, "%s/%s%s", dir, hex, suffix ? suffix : "");
-	return p;
-}
-
-int
-xt_es_secret_save(const struct xt_es_secret *s, const char *dir,
-    struct xt_error *e)
-{
-	struct str b = { NULL, 0, 0, 0 };
-	char t[32], *path, *hex, *nonce = NULL;
-	size_t n;
-	int k, rc;
-
-	if (xt_b64_encode(s->na, NONCE_LEN, &nonce) < 0 ||
-	    xt_time_format(s->expires, t, sizeof(t)) < 0)
-		return xt_error_set(e, XT_ENOMEM, "out of memory");
-	puts_(&b, "xmpp-tools esession 1\njid ");
-	puts_(&b, s->jid);
-	puts_(&b, "\nnonce ");
-	puts_(&b, nonce);
-	puts_(&b, "\nexpires ");
-	puts_(&b, t);
-	puts_(&b, "\n");
-	free(nonce);
-	for (k = 0; k < s->n; k++) {
-		hex = NULL;
-		if (gcry_mpi_aprint(GCRYMPI_FMT_HEX, (unsigned char **)&hex, &n,
-		    s->x[k]) != 0)
-			b.oom = 1;
-		snprintf(t, sizeof(t), "group %d ", s->group[k]);
-		puts_(&b, t);
-		if (hex != NULL) {
-			puts_(&b, hex);
-			xt_wipe(hex, strlen(hex));
-			gcry_free(hex);
-		}
-		puts_(&b, "\n");
-	}
-	if (b.oom || (path = store_path(dir, s->na, NULL)) == NULL) {
-		rc = xt_error_set(e, XT_ENOMEM, "out of memory");
-		goto out;
-	}
-	rc = xt_file_write(path, b.s, b.len, XT_WRITE_MKDIR, e);
-	free(path);
-out:
-	xt_wipe(b.s, b.cap);
-	free(b.s);
-	return rc;
-}
-
-/* Read back what xt_es_secret_save wrote for nonce na. */
-static int
-secret_load(const char *dir, const unsigned char *na, struct xt_es_secret **sp,
-    struct xt_error *e)
-{
-	struct xt_es_secret *s;
-	char *path, *text = NULL, *line, *save = NULL, *w;
-	unsigned char *nb = NULL;
-	size_t len = 0, nblen = 0;
-	int rc, id;
-
-	*sp = NULL;
-	if ((path = store_path(dir, na, NULL)) == NULL)
-		return xt_error_set(e, XT_ENOMEM, "out of memory");
-	rc = xt_file_read(path, 8192, XT_FILE_SECRET, &text, &len, e);
-	if (rc < 0 && access(path, F_OK) < 0)
-		rc = xt_error_set(e, XT_ENOTFOUND, "no options of ours with "
-		    "that nonce (long expired, or never published here)");
-	free(path);
-	if (rc < 0)
-		return rc;
-	if ((s = calloc(1, sizeof(*s))) == NULL) {
-		xt_free_secret(text);
-		return xt_error_set(e, XT_ENOMEM, "out of memory");
-	}
-	rc = XT_OK;
-	for (line = strtok_r(text, "\n", &save); line != NULL && rc == XT_OK;
-	    line = strtok_r(NULL, "\n", &save)) {
-		if ((w = strchr(line, ' ')) == NULL)
-			continue;
-		*w++ = '\0';
-		if (strcmp(line, "jid") == 0)
-			rc = (s->jid = strdup(w)) ? XT_OK : XT_ENOMEM;
-		else if (strcmp(line, "expires") == 0)
-			rc = xt_time_parse(w, &s->expires);
-		else if (strcmp(line, "nonce") == 0) {
-			rc = xt_b64_decode(w, strlen(w), &nb, &nblen);
-			if (rc == XT_OK && (nblen != NONCE_LEN ||
-			    memcmp(nb, na, NONCE_LEN) != 0))
-				rc = XT_EINVAL;
-			free(nb);
-			nb = NULL;
-		} else if (strcmp(line, "group") == 0 && s->n < 3 &&
-		    sscanf(w, "%d", &id) == 1 && group(id) != NULL &&
-		    (w = strchr(w, ' ')) != NULL &&
-		    gcry_mpi_scan(&s->x[s->n], GCRYMPI_FMT_HEX, w + 1, 0,
-		    NULL) == 0) {
-			/* gcry_mpi_scan gives plain memory: move it. */
-			gcry_mpi_set_flag(s->x[s->n], GCRYMPI_FLAG_SECURE);
-			s->group[s->n++] = id;
-		}
-	}
-	xt_free_secret(text);
-	memcpy(s->na, na, NONCE_LEN);
-	if (rc < 0 || s->n == 0 || s->jid == NULL) {
-		xt_es_secret_free(s);
-		return xt_error_set(e, rc == XT_ENOMEM ? rc : XT_EINVAL,
-		    "%s", rc == XT_ENOMEM ? "out of memory" : "a stored "
-		    "esession file that cannot be read");
-	}
-	*sp = s;
-	return XT_OK;
-}
-
-/* Overwrite a file with zeros, fsync, unlink. */
-static int
-shred(const char *path)
-{
-	struct stat st;
-	char zero[4096];
-	off_t left;
-	int fd, rc = 0;
-
-	if ((fd = open(path, O_WRONLY | O_NOFOLLOW | O_CLOEXEC)) < 0)
-		return errno == ENOENT ? 0 : -1;
-	memset(zero, 0, sizeof(zero));
-	if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode))
-		for (left = st.st_size; left > 0 && rc == 0;
-		    left -= (off_t)sizeof(zero))
-			if (write(fd, zero, left < (off_t)sizeof(zero) ?
-			    (size_t)left : sizeof(zero)) < 0)
-				rc = -1;
-	fsync(fd);
-	close(fd);
-	return unlink(path) < 0 ? -1 : rc;
-}
-
-static int
-unhex(const char *s, unsigned char *out, size_t n)
-{
-	unsigned v;
-	size_t i;
-
-	for (i = 0; i < n; i++) {
-		if (sscanf(s + 2 * i, "%2x", &v) != 1 || !isxdigit((unsigned
-		    char)s[2 * i]) || !isxdigit((unsigned char)s[2 * i + 1]))
-			return -1;
-		out[i] = (unsigned char)v;
-	}
-	return s[2 * n] == '\0' ? 0 : -1;
-}
-
-int
-xt_es_purge(const char *dir, int64_t now, int *count, struct xt_error *e)
-{
-	struct xt_es_secret *s;
-	struct xt_error le;
-	struct dirent *d;
-	unsigned char na[NONCE_LEN];
-	char *path;
-	DIR *dp;
-	int rc;
-
-	*count = 0;
-	if ((dp = opendir(dir)) == NULL)
-		return errno == ENOENT ? XT_OK : xt_error_set(e, XT_ESYS,
-		    "%s: %s", dir, strerror(errno));
-	while ((d = readdir(dp)) != NULL) {
-		if (unhex(d->d_name, na, NONCE_LEN) < 0)
-			continue;
-		if (secret_load(dir, na, &s, &le) < 0)
-			continue;
-		rc = s->expires > now;
-		xt_es_secret_free(s);
-		if (rc)
-			continue;
-		/* Expired: x and the replay log go. */
-		if ((path = store_path(dir, na, NULL)) != NULL &&
-		    shred(path) == 0)
-			(*count)++;
-		free(path);
-		if ((path = store_path(dir, na, ".seen")) != NULL)
-			shred(path);
-		free(path);
-	}
-	closedir(dp);
-	return XT_OK;
-}
-
 int
 xt_es_publish(struct xt_session *sess, const struct xt_es_offer *o,
     int everyone, const char *dir, char nonce[33], struct xt_error *e)
@@ -916,13 +417,13 @@ xt_es_publish(struct xt_session *sess, const struct xt_es_offer *o,
 		po.silent = 1;
 		rc = xt_pep_publish(sess, everyone ? XT_NS_ES_EVERYONE :
 		    XT_NS_ES_SUBSCRIBERS, "current", form, &po, e);
-		if (rc < 0 && (path = store_path(dir, s->na, NULL)) != NULL) {
-			shred(path);
+		if (rc < 0 && (path = es_store_path(dir, s->na, NULL)) != NULL) {
+			es_shred(path);
 			free(path);
 		}
 	}
 	if (rc == XT_OK)
-		hexify(s->na, NONCE_LEN, nonce);
+		es_hexify(s->na, ES_NONCE_LEN, nonce);
 	xt_es_secret_free(s);
 	xt_node_free(form);
 	return rc;
@@ -998,7 +499,7 @@ derive(gcry_mpi_t pub, gcry_mpi_t sec, gcry_mpi_t p, int aes256,
 static int
 keyvalue(const unsigned char *spki, size_t len, char **out)
 {
-	struct str b = { NULL, 0, 0, 0 };
+	struct es_str b = { NULL, 0, 0, 0 };
 	unsigned char *n, *ex;
 	size_t nlen, elen;
 	char *bn = NULL, *bx = NULL;
@@ -1009,11 +510,11 @@ keyvalue(const unsigned char *spki, size_t len, char **out)
 		return rc;
 	if (xt_b64_encode(n, nlen, &bn) == XT_OK &&
 	    xt_b64_encode(ex, elen, &bx) == XT_OK) {
-		puts_(&b, "<KeyValue><RSAKeyValue><Modulus>");
-		puts_(&b, bn);
-		puts_(&b, "</Modulus><Exponent>");
-		puts_(&b, bx);
-		puts_(&b, "</Exponent></RSAKeyValue></KeyValue>");
+		es_puts(&b, "<KeyValue><RSAKeyValue><Modulus>");
+		es_puts(&b, bn);
+		es_puts(&b, "</Modulus><Exponent>");
+		es_puts(&b, bx);
+		es_puts(&b, "</Exponent></RSAKeyValue></KeyValue>");
 	} else
 		b.oom = 1;
 	free(n);
@@ -1034,18 +535,18 @@ mac_b(const struct keys *k, const unsigned char *na, const unsigned char *nb,
     size_t nblen, gcry_mpi_t d, const char *pk, const char *form,
     unsigned char out[32])
 {
-	struct str b = { NULL, 0, 0, 0 };
+	struct es_str b = { NULL, 0, 0, 0 };
 	unsigned char *db;
 	size_t dlen;
 	int rc;
 
 	if ((rc = be(d, 0, &db, &dlen)) < 0)
 		return rc;
-	put(&b, (const char *)na, NONCE_LEN);
-	put(&b, (const char *)nb, nblen);
-	put(&b, (const char *)db, dlen);
-	puts_(&b, pk);
-	puts_(&b, form);
+	es_put(&b, (const char *)na, ES_NONCE_LEN);
+	es_put(&b, (const char *)nb, nblen);
+	es_put(&b, (const char *)db, dlen);
+	es_puts(&b, pk);
+	es_puts(&b, form);
 	free(db);
 	rc = b.oom ? XT_ENOMEM : hmac(k->ks, 32, b.s, b.len, NULL, 0, out);
 	free(b.s);
@@ -1117,12 +618,12 @@ choose_group(const struct xt_node *x, int *index)
 {
 	char *v[8];
 	const struct group *g = NULL;
-	int n = values(field(x, "modp"), v, 8), i;
+	int n = es_values(es_field(x, "modp"), v, 8), i;
 
 	for (i = 0; i < n && g == NULL; i++)
 		if ((g = group(atoi(v[i]))) != NULL)
 			*index = i;
-	free_values(v, n);
+	es_free_values(v, n);
 	return g;
 }
 
@@ -1130,20 +631,20 @@ static int
 choose_cipher(const struct xt_node *x)
 {
 	char *v[8];
-	int n = values(field(x, "crypt_algs"), v, 8), i, c = -1;
+	int n = es_values(es_field(x, "crypt_algs"), v, 8), i, c = -1;
 
 	for (i = 0; i < n && c < 0; i++)
 		if (strcmp(v[i], "aes256-ctr") == 0)
 			c = 1;
 		else if (strcmp(v[i], "aes128-ctr") == 0)
 			c = 0;
-	free_values(v, n);
+	es_free_values(v, n);
 	return c;
 }
 
 /*
  * Alice's options: of the right form, not expired, signed with one of her
- * trusted keys (a signs value over content(x, {signs})), offering what
+ * trusted keys (a signs value over es_content(x, {signs})), offering what
  * we can do. On success *g and *aes256 say what we chose.
  */
 static int
@@ -1161,13 +662,13 @@ check_options(const struct xt_es_begin *b, const struct group **g,
 	if (x == NULL || strcmp(x->name, "x") != 0 || x->ns == NULL ||
 	    strcmp(x->ns, XT_NS_DATA) != 0)
 		return xt_error_set(e, XT_EINVAL, "the options are no data form");
-	ft = value(x, "FORM_TYPE");
+	ft = es_value(x, "FORM_TYPE");
 	k = ft != NULL && strcmp(ft, "urn:xmpp:ssn") == 0;
 	free(ft);
 	if (!k)
 		return xt_error_set(e, XT_EINVAL, "the options are not of "
 		    "urn:xmpp:ssn");
-	if ((ex = value(x, "expires")) == NULL || xt_time_parse(ex, &t) < 0) {
+	if ((ex = es_value(x, "expires")) == NULL || xt_time_parse(ex, &t) < 0) {
 		free(ex);
 		return xt_error_set(e, XT_EINVAL, "the options have no valid "
 		    "expires");
@@ -1176,9 +677,9 @@ check_options(const struct xt_es_begin *b, const struct group **g,
 	if (t <= b->now)
 		return xt_error_set(e, XT_ENOTFOUND, "the options expired");
 	/* A signature by a key we trust for her, or nothing is sent. */
-	if ((c = content(x, except)) == NULL)
+	if ((c = es_content(x, except)) == NULL)
 		return xt_error_set(e, XT_ENOMEM, "out of memory");
-	n = values(field(x, "signs"), v, 8);
+	n = es_values(es_field(x, "signs"), v, 8);
 	for (k = 0; k < n && !good; k++) {
 		if (xt_b64_decode(v[k], strlen(v[k]), &sig, &siglen) < 0)
 			continue;
@@ -1189,14 +690,14 @@ check_options(const struct xt_es_begin *b, const struct group **g,
 			    siglen, NULL) == XT_OK;
 		free(sig);
 	}
-	free_values(v, n);
+	es_free_values(v, n);
 	free(c);
 	if (!good)
 		return xt_error_set(e, XT_EBADSIG, "the options are not signed "
 		    "by a key we trust for %s", b->to);
-	if (!offers(x, "hash_algs", "sha256") || !offers(x, "sign_algs",
-	    "rsa") || !offers(x, "compress", "none") || !offers(x, "stanzas",
-	    "message") || !offers(x, "ver", "1.3"))
+	if (!es_offers(x, "hash_algs", "sha256") || !es_offers(x, "sign_algs",
+	    "rsa") || !es_offers(x, "compress", "none") || !es_offers(x, "stanzas",
+	    "message") || !es_offers(x, "ver", "1.3"))
 		return xt_error_set(e, XT_EINVAL, "the options ask for what we "
 		    "cannot do (we do sha256, rsa, no compression, messages, "
 		    "version 1.3)");
@@ -1219,13 +720,13 @@ xt_es_begin(const struct xt_es_begin *b, struct xt_esession **sp,
 	struct xt_esession *s = NULL;
 	struct xt_node *init = NULL, *x;
 	gcry_mpi_t p = NULL, ea = NULL, y = NULL, d = NULL;
-	unsigned char nb[NONCE_LEN], ca[BLOCK], cbe[BLOCK], *na = NULL;
+	unsigned char nb[ES_NONCE_LEN], ca[BLOCK], cbe[BLOCK], *na = NULL;
 	unsigned char mb[32], mm[32], *spki = NULL, *sig = NULL, *id = NULL;
 	char *v[8], *nonce = NULL, *dh = NULL, *cnt = NULL, *pk = NULL;
 	char *formb = NULL, *nbb = NULL, *sigb = NULL, *idb = NULL;
 	char *mbb = NULL, *res = NULL, gid[8];
 	const unsigned char *cb;
-	struct str plain = { NULL, 0, 0, 0 };
+	struct es_str plain = { NULL, 0, 0, 0 };
 	size_t nalen = 0, spkilen, siglen, cblen;
 	int gi = 0, aes256 = 0, n, rc;
 
@@ -1233,21 +734,21 @@ xt_es_begin(const struct xt_es_begin *b, struct xt_esession **sp,
 	if ((rc = check_options(b, &g, &gi, &aes256, e)) < 0)
 		return rc;
 	/* Her value for the group chosen, and her nonce. */
-	n = values(field(opt, "dhkeys"), v, 8);
+	n = es_values(es_field(opt, "dhkeys"), v, 8);
 	rc = gi < n ? b64_mpi(v[gi], &ea) : XT_EINVAL;
-	free_values(v, n);
+	es_free_values(v, n);
 	p = prime(g);
 	if (rc < 0 || p == NULL || !in_range(ea, p)) {
 		rc = xt_error_set(e, XT_EINVAL, "the options hold no valid "
 		    "value for group %d", g->id);
 		goto out;
 	}
-	n = values(field(opt, "my_nonce"), v, 2);
+	n = es_values(es_field(opt, "my_nonce"), v, 2);
 	rc = n == 1 ? xt_b64_decode(v[0], strlen(v[0]), &na, &nalen) :
 	    XT_EINVAL;
 	if (rc == XT_OK && (nonce = strdup(v[0])) == NULL)
 		rc = XT_ENOMEM;
-	free_values(v, n);
+	es_free_values(v, n);
 	if (rc < 0 || nalen == 0) {
 		rc = xt_error_set(e, XT_EINVAL, "the options hold no nonce");
 		goto out;
@@ -1261,9 +762,9 @@ xt_es_begin(const struct xt_es_begin *b, struct xt_esession **sp,
 	} else
 		y = secret_exp(g);
 	if (b->nonce != NULL)
-		memcpy(nb, b->nonce, NONCE_LEN);
+		memcpy(nb, b->nonce, ES_NONCE_LEN);
 	else
-		gcry_randomize(nb, NONCE_LEN, GCRY_STRONG_RANDOM);
+		gcry_randomize(nb, ES_NONCE_LEN, GCRY_STRONG_RANDOM);
 	if (b->counter != NULL)
 		memcpy(ca, b->counter, BLOCK);
 	else
@@ -1281,7 +782,7 @@ xt_es_begin(const struct xt_es_begin *b, struct xt_esession **sp,
 	s->c[0] ^= 0x80;	/* C_B = C_A XOR 2^(n-1) */
 	s->terminate = !b->session;
 	/* Where to: her full JID if she asked for one resource. */
-	res = value(opt, "match_resource");
+	res = es_value(opt, "match_resource");
 	n = strlen(b->to) + (res ? strlen(res) + 2 : 1);
 	if ((s->to = malloc(n)) == NULL) {
 		rc = xt_error_set(e, XT_ENOMEM, "out of memory");
@@ -1293,44 +794,44 @@ xt_es_begin(const struct xt_es_begin *b, struct xt_esession **sp,
 	snprintf(gid, sizeof(gid), "%d", g->id);
 	cblen = ctr_be(ca, &cb);
 	rc = XT_ENOMEM;
-	if (xt_b64_encode(nb, NONCE_LEN, &nbb) < 0 || be_b64(d, &dh) < 0 ||
+	if (xt_b64_encode(nb, ES_NONCE_LEN, &nbb) < 0 || be_b64(d, &dh) < 0 ||
 	    xt_b64_encode(cb, cblen, &cnt) < 0)
 		goto oom;
 	if ((init = xt_node_new("init", XT_NS_ES_INIT)) == NULL ||
 	    (x = xt_node_add_elem(init, "x", XT_NS_DATA)) == NULL ||
 	    xt_node_set_attr(x, "type", "submit") < 0 ||
-	    add_one(x, "FORM_TYPE", NULL, "urn:xmpp:ssn", 0) < 0 ||
-	    add_one(x, "otr", NULL, "false", 0) < 0 ||
-	    add_one(x, "disclosure", NULL, "never", 0) < 0 ||
-	    add_one(x, "security", NULL, "e2e", 0) < 0 ||
-	    add_one(x, "modp", NULL, gid, 0) < 0 ||
-	    add_one(x, "crypt_algs", NULL, aes256 ? "aes256-ctr" :
+	    es_add_one(x, "FORM_TYPE", NULL, "urn:xmpp:ssn", 0) < 0 ||
+	    es_add_one(x, "otr", NULL, "false", 0) < 0 ||
+	    es_add_one(x, "disclosure", NULL, "never", 0) < 0 ||
+	    es_add_one(x, "security", NULL, "e2e", 0) < 0 ||
+	    es_add_one(x, "modp", NULL, gid, 0) < 0 ||
+	    es_add_one(x, "crypt_algs", NULL, aes256 ? "aes256-ctr" :
 	    "aes128-ctr", 0) < 0 ||
-	    add_one(x, "hash_algs", NULL, "sha256", 0) < 0 ||
-	    add_one(x, "sign_algs", NULL, "rsa", 0) < 0 ||
-	    add_one(x, "compress", NULL, "none", 0) < 0 ||
-	    add_one(x, "stanzas", NULL, "message", 0) < 0 ||
-	    add_one(x, "ver", NULL, "1.3", 0) < 0 ||
-	    add_one(x, "rekey_freq", NULL, "1", 0) < 0 ||
-	    add_one(x, "my_nonce", NULL, nbb, 0) < 0 ||
-	    add_one(x, "dhkeys", NULL, dh, 0) < 0 ||
-	    add_one(x, "nonce", NULL, nonce, 0) < 0 ||
-	    add_one(x, "counter", NULL, cnt, 0) < 0 ||
-	    (s->terminate && add_one(x, "terminate", NULL, "1", 0) < 0))
+	    es_add_one(x, "hash_algs", NULL, "sha256", 0) < 0 ||
+	    es_add_one(x, "sign_algs", NULL, "rsa", 0) < 0 ||
+	    es_add_one(x, "compress", NULL, "none", 0) < 0 ||
+	    es_add_one(x, "stanzas", NULL, "message", 0) < 0 ||
+	    es_add_one(x, "ver", NULL, "1.3", 0) < 0 ||
+	    es_add_one(x, "rekey_freq", NULL, "1", 0) < 0 ||
+	    es_add_one(x, "my_nonce", NULL, nbb, 0) < 0 ||
+	    es_add_one(x, "dhkeys", NULL, dh, 0) < 0 ||
+	    es_add_one(x, "nonce", NULL, nonce, 0) < 0 ||
+	    es_add_one(x, "counter", NULL, cnt, 0) < 0 ||
+	    (s->terminate && es_add_one(x, "terminate", NULL, "1", 0) < 0))
 		goto oom;
 	/* The identity: pk and the signature of mac_B, encrypted. */
 	if ((rc = xt_key_spki(b->key, &spki, &spkilen)) < 0 ||
 	    (rc = keyvalue(spki, spkilen, &pk)) < 0 ||
-	    (formb = content(x, except)) == NULL)
+	    (formb = es_content(x, except)) == NULL)
 		goto oom;
-	if ((rc = mac_b(&s->k, na, nb, NONCE_LEN, d, pk, formb, mb)) < 0 ||
+	if ((rc = mac_b(&s->k, na, nb, ES_NONCE_LEN, d, pk, formb, mb)) < 0 ||
 	    (rc = xt_key_sign(b->key, mb, 32, &sig, &siglen, e)) < 0 ||
 	    (rc = xt_b64_encode(sig, siglen, &sigb)) < 0)
 		goto fail;
-	puts_(&plain, pk);
-	puts_(&plain, "<SignatureValue>");
-	puts_(&plain, sigb);
-	puts_(&plain, "</SignatureValue>");
+	es_puts(&plain, pk);
+	es_puts(&plain, "<SignatureValue>");
+	es_puts(&plain, sigb);
+	es_puts(&plain, "</SignatureValue>");
 	if (plain.oom)
 		goto oom;
 	/* M_B = HMAC(KM, be(C) ‖ ID_B) with C before ID_B took its blocks. */
@@ -1342,8 +843,8 @@ xt_es_begin(const struct xt_es_begin *b, struct xt_esession **sp,
 		goto fail;
 	if (xt_b64_encode(id, plain.len, &idb) < 0 ||
 	    xt_b64_encode(mm, 32, &mbb) < 0 ||
-	    add_one(x, "identity", NULL, idb, 0) < 0 ||
-	    add_one(x, "mac", NULL, mbb, 0) < 0)
+	    es_add_one(x, "identity", NULL, idb, 0) < 0 ||
+	    es_add_one(x, "mac", NULL, mbb, 0) < 0)
 		goto oom;
 	s->init = init;
 	init = NULL;
@@ -1393,7 +894,7 @@ static int
 seal(struct xt_esession *s, const char *m, size_t len, struct xt_node *msg,
     struct xt_error *e)
 {
-	struct str mc = { NULL, 0, 0, 0 };
+	struct es_str mc = { NULL, 0, 0, 0 };
 	struct xt_node *c, *el;
 	unsigned char before[BLOCK], mac[32], *data = NULL;
 	const unsigned char *cb;
@@ -1406,9 +907,9 @@ seal(struct xt_esession *s, const char *m, size_t len, struct xt_node *msg,
 	if ((rc = ctr_crypt(s->k.kc, s->k.kclen, s->c, m, len, &data)) < 0 ||
 	    (rc = xt_b64_encode(data, len, &b64)) < 0)
 		goto out;
-	puts_(&mc, "<data>");
-	puts_(&mc, b64);
-	puts_(&mc, "</data>");
+	es_puts(&mc, "<data>");
+	es_puts(&mc, b64);
+	es_puts(&mc, "</data>");
 	rc = XT_ENOMEM;
 	if (mc.oom || hmac(s->k.km, 32, mc.s, mc.len, before, cblen, mac) < 0 ||
 	    xt_b64_encode(mac, 32, &mb) < 0)
@@ -1440,15 +941,15 @@ int
 xt_es_seal(struct xt_esession *s, const char *text, size_t len,
     struct xt_node *msg, struct xt_error *e)
 {
-	struct str m = { NULL, 0, 0, 0 };
+	struct es_str m = { NULL, 0, 0, 0 };
 	char *t;
 	int rc;
 
 	if ((t = strndup(text, len)) == NULL)
 		return xt_error_set(e, XT_ENOMEM, "out of memory");
-	puts_(&m, "<body>");
-	put_esc(&m, t, 0);
-	puts_(&m, "</body>");
+	es_puts(&m, "<body>");
+	es_put_esc(&m, t, 0);
+	es_puts(&m, "</body>");
 	xt_wipe(t, len);
 	free(t);
 	rc = m.oom ? xt_error_set(e, XT_ENOMEM, "out of memory") :
@@ -1480,7 +981,7 @@ ends(const struct xt_node *plain)
 
 	for (x = xt_node_child(plain, "x", XT_NS_DATA); x != NULL && !yes;
 	    x = xt_node_next(x, "x", XT_NS_DATA)) {
-		v = value(x, "terminate");
+		v = es_value(x, "terminate");
 		yes = v != NULL && (strcmp(v, "1") == 0 ||
 		    strcmp(v, "true") == 0);
 		free(v);
@@ -1535,74 +1036,6 @@ xt_es_is(const struct xt_node *msg)
 	    xt_node_child(msg, "c", XT_NS_ES_C) != NULL;
 }
 
-/* Has d or N_B come before (dir/HEX(N_A).seen)? */
-static int
-seen(const char *dir, const unsigned char *na, const char *d, const char *nb,
-    struct xt_error *e)
-{
-	struct xt_error le = { 0, "" };
-	char *path, *text = NULL, *line, *save = NULL, *w;
-	size_t len;
-	int rc, hit = 0;
-
-	if ((path = store_path(dir, na, ".seen")) == NULL)
-		return xt_error_set(e, XT_ENOMEM, "out of memory");
-	/* d and the nonces are public: no secure memory for them. */
-	rc = xt_file_read(path, 16 * 1024 * 1024, 0, &text, &len, &le);
-	if (rc < 0 && access(path, F_OK) < 0 && errno == ENOENT)
-		rc = XT_OK;
-	else if (rc < 0)
-		xt_error_set(e, rc, "%s", le.msg);
-	free(path);
-	if (rc < 0)
-		return rc;
-	for (line = text ? strtok_r(text, "\n", &save) : NULL; line != NULL;
-	    line = strtok_r(NULL, "\n", &save)) {
-		if ((w = strchr(line, ' ')) == NULL)
-			continue;
-		*w++ = '\0';
-		hit |= strcmp(line, d) == 0 || strcmp(w, nb) == 0;
-	}
-	free(text);
-	return hit;
-}
-
-/* Remember d and N_B, on disk before anything is shown. */
-static int
-remember(const char *dir, const unsigned char *na, const char *d,
-    const char *nb, struct xt_error *e)
-{
-	char *path;
-	size_t n = strlen(d) + strlen(nb) + 2, off = 0;
-	char *line;
-	ssize_t w;
-	int fd, rc = XT_OK;
-
-	if ((path = store_path(dir, na, ".seen")) == NULL ||
-	    (line = malloc(n + 1)) == NULL) {
-		free(path);
-		return xt_error_set(e, XT_ENOMEM, "out of memory");
-	}
-	snprintf(line, n + 1, "%s %s\n", d, nb);
-	fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_NOFOLLOW | O_CLOEXEC,
-	    0600);
-	if (fd < 0)
-		rc = xt_error_set(e, XT_ESYS, "%s: %s", path, strerror(errno));
-	while (fd >= 0 && off < n && rc == XT_OK) {
-		if ((w = write(fd, line + off, n - off)) < 0 && errno != EINTR)
-			rc = xt_error_set(e, XT_ESYS, "%s: %s", path,
-			    strerror(errno));
-		off += w > 0 ? (size_t)w : 0;
-	}
-	if (fd >= 0 && rc == XT_OK && fsync(fd) < 0)
-		rc = xt_error_set(e, XT_ESYS, "%s: %s", path, strerror(errno));
-	if (fd >= 0)
-		close(fd);
-	free(line);
-	free(path);
-	return rc;
-}
-
 /*
  * pk as Bob wrote it: exactly the <KeyValue/> of 1.12. The key it names,
  * as DER SPKI in *spki.
@@ -1644,7 +1077,7 @@ static int
 check_c(const struct keys *k, const unsigned char c[BLOCK],
     const struct xt_node *cel, unsigned char **data, size_t *len)
 {
-	struct str b = { NULL, 0, 0, 0 };
+	struct es_str b = { NULL, 0, 0, 0 };
 	const struct xt_node *ch;
 	const unsigned char *cb;
 	unsigned char want[32], *got = NULL;
@@ -1674,13 +1107,13 @@ check_c(const struct keys *k, const unsigned char c[BLOCK],
 			if (strcmp(ch->name, "data") == 0 && ndata++ == 0 &&
 			    xt_b64_decode(t, strlen(t), data, len) < 0)
 				*data = NULL;
-			puts_(&b, "<");
-			puts_(&b, ch->name);
-			puts_(&b, ">");
-			puts_(&b, t);
-			puts_(&b, "</");
-			puts_(&b, ch->name);
-			puts_(&b, ">");
+			es_puts(&b, "<");
+			es_puts(&b, ch->name);
+			es_puts(&b, ">");
+			es_puts(&b, t);
+			es_puts(&b, "</");
+			es_puts(&b, ch->name);
+			es_puts(&b, ">");
 		}
 		free(t);
 	}
@@ -1783,7 +1216,7 @@ open_init(struct xt_es_inbox *in, const struct xt_node *msg,
 		goto out;
 	}
 	for (i = 0; i < sizeof(fixed) / sizeof(fixed[0]); i++) {
-		v = value(x, fixed[i].var);
+		v = es_value(x, fixed[i].var);
 		k = v != NULL && strcmp(v, fixed[i].want) == 0;
 		free(v);
 		v = NULL;
@@ -1794,12 +1227,12 @@ open_init(struct xt_es_inbox *in, const struct xt_node *msg,
 		}
 	}
 	/* Which of her options: the nonce, then the group. */
-	if ((nonce = value(x, "nonce")) == NULL || xt_b64_decode(nonce,
-	    strlen(nonce), &na, &nalen) < 0 || nalen != NONCE_LEN) {
+	if ((nonce = es_value(x, "nonce")) == NULL || xt_b64_decode(nonce,
+	    strlen(nonce), &na, &nalen) < 0 || nalen != ES_NONCE_LEN) {
 		refuse(e, "no nonce of ours in it");
 		goto out;
 	}
-	if ((rc = secret_load(in->dir, na, &sec, e)) < 0) {
+	if ((rc = es_secret_load(in->dir, na, &sec, e)) < 0) {
 		if (rc == XT_ENOTFOUND)
 			rc = xt_error_set(e, XT_EBADSIG, "a message for a "
 			    "nonce that is not ours (or whose options are "
@@ -1811,14 +1244,14 @@ open_init(struct xt_es_inbox *in, const struct xt_node *msg,
 		refuse(e, "it answers options that had expired");
 		goto out;
 	}
-	v = value(x, "modp");
+	v = es_value(x, "modp");
 	for (k = 0; v != NULL && k < sec->n && g == NULL; k++)
 		if (atoi(v) == sec->group[k] && strspn(v, "0123456789") ==
 		    strlen(v))
 			g = group(sec->group[k]);
 	free(v);
 	v = NULL;
-	v = value(x, "crypt_algs");
+	v = es_value(x, "crypt_algs");
 	aes256 = v == NULL ? -1 : strcmp(v, "aes256-ctr") == 0 ? 1 :
 	    strcmp(v, "aes128-ctr") == 0 ? 0 : -1;
 	free(v);
@@ -1828,28 +1261,28 @@ open_init(struct xt_es_inbox *in, const struct xt_node *msg,
 		goto out;
 	}
 	k--;
-	if ((p = prime(g)) == NULL || (dh = value(x, "dhkeys")) == NULL ||
+	if ((p = prime(g)) == NULL || (dh = es_value(x, "dhkeys")) == NULL ||
 	    b64_mpi(dh, &d) < 0 || !in_range(d, p)) {
 		refuse(e, "no valid Diffie-Hellman value d");
 		goto out;
 	}
-	if ((mynonce = value(x, "my_nonce")) == NULL || xt_b64_decode(mynonce,
+	if ((mynonce = es_value(x, "my_nonce")) == NULL || xt_b64_decode(mynonce,
 	    strlen(mynonce), &nb, &nblen) < 0 || nblen == 0 || nblen > 64) {
 		refuse(e, "no valid nonce of the sender");
 		goto out;
 	}
-	if ((rc = seen(in->dir, na, dh, mynonce, e)) != 0) {
+	if ((rc = es_seen(in->dir, na, dh, mynonce, e)) != 0) {
 		if (rc > 0)
 			refuse(e, "a replay: its d or nonce came before");
 		rc = rc > 0 ? XT_EBADSIG : rc;
 		goto out;
 	}
 	rc = XT_EBADSIG;
-	if ((cnt = value(x, "counter")) == NULL || xt_b64_decode(cnt,
+	if ((cnt = es_value(x, "counter")) == NULL || xt_b64_decode(cnt,
 	    strlen(cnt), &ca, &calen) < 0 || calen == 0 || calen > BLOCK ||
-	    (ident = value(x, "identity")) == NULL || xt_b64_decode(ident,
+	    (ident = es_value(x, "identity")) == NULL || xt_b64_decode(ident,
 	    strlen(ident), &idb, &idlen) < 0 || idlen == 0 ||
-	    (mac = value(x, "mac")) == NULL || xt_b64_decode(mac, strlen(mac),
+	    (mac = es_value(x, "mac")) == NULL || xt_b64_decode(mac, strlen(mac),
 	    &mb, &mblen) < 0 || mblen != 32) {
 		refuse(e, "no counter, identity or mac");
 		goto out;
@@ -1905,7 +1338,7 @@ open_init(struct xt_es_inbox *in, const struct xt_node *msg,
 		refuse(e, "its key is not written as the profile says");
 		goto out;
 	}
-	if ((form = content(x, except)) == NULL ||
+	if ((form = es_content(x, except)) == NULL ||
 	    mac_b(&rx->k, na, nb, nblen, d, pk, form, macb) < 0 ||
 	    xt_spki_verify(spki, spkilen, macb, 32, sig, siglen, NULL) < 0) {
 		refuse(e, "the sender's signature does not verify");
@@ -1923,13 +1356,13 @@ open_init(struct xt_es_inbox *in, const struct xt_node *msg,
 		goto out;
 	}
 	/* Authentic: remembered before it is shown. */
-	if ((rc = remember(in->dir, na, dh, mynonce, e)) < 0) {
+	if ((rc = es_remember(in->dir, na, dh, mynonce, e)) < 0) {
 		xt_node_free(*out);
 		*out = NULL;
 		goto out;
 	}
 	xt_sha256_hex(spki, spkilen, keyid);
-	v = value(x, "terminate");
+	v = es_value(x, "terminate");
 	if (v == NULL || (strcmp(v, "1") != 0 && strcmp(v, "true") != 0)) {
 		/* The rest of the ESession comes in <c/> alone. */
 		if ((rx->from = strdup(xt_node_attr(msg, "from"))) != NULL) {
