@@ -93,6 +93,26 @@ die(int rc, const char *what)
 	errx(xt_exit_status(rc), "%s", xt_cli_close(&cli, what));
 }
 
+/* Is r a resourcepart (RFC 7622 3.4) as it is, already prepared? */
+static int
+resource_ok(const char *r)
+{
+	struct xt_jid j;
+	char *s;
+	size_t n = strlen(r) + 16;
+	int ok;
+
+	if ((s = malloc(n)) == NULL)
+		errx(1, "out of memory");
+	snprintf(s, n, "x@example.org/%s", r);
+	if ((ok = xt_jid_parse(s, &j, NULL) == XT_OK)) {
+		ok = strcmp(j.resource, r) == 0;
+		xt_jid_free(&j);
+	}
+	free(s);
+	return ok;
+}
+
 /* "90" (seconds), "30m", "12h", "2d": a duration of up to 30 days. */
 static int64_t
 duration(const char *s)
@@ -109,7 +129,7 @@ duration(const char *s)
 		end++;
 	}
 	if (errno || end == s || *end != '\0' || v <= 0 ||
-	    v * unit > 30 * 86400)
+	    v > 30 * 86400 / unit)
 		errx(2, "--expires: a duration like 90 (seconds), 30m, 12h or "
 		    "2d, at most 30d");
 	return v * unit;
@@ -389,29 +409,57 @@ reply(const struct xt_node *iq)
 }
 
 /*
- * --esession: signed offline ESession options, their secrets stored
- * first (XEP-0187 3.1).
+ * --esession, before the network: the key that signs the options must be
+ * one of the account's, valid until they expire (its <pubkey/> is stored
+ * next to it), and its passphrase is asked for now.
  */
+static struct xt_key *
+esession_key(const char *keyspec, const char *passfile, int64_t until,
+    char **keypath)
+{
+	struct xt_error e = { 0, "" };
+	struct xt_pubkey pk = { 0 };
+	struct xt_key *key;
+	unsigned char *spki;
+	size_t len;
+	int rc;
+
+	if ((rc = xt_key_open_own(keyspec, account, passfile, &key, keypath,
+	    &e)) < 0)
+		errx(xt_exit_status(rc), "%s", rc == XT_ENOTFOUND && keyspec ==
+		    NULL ? "--esession: no key of ours to sign the options "
+		    "with (xmpp-keygen makes one)" : e.msg);
+	if ((rc = xt_keystore_pub(*keypath, &pk, &e)) < 0)
+		errx(xt_exit_status(rc), "--esession: %s", e.msg);
+	if (xt_key_spki(key, &spki, &len) < 0)
+		errx(1, "out of memory");
+	if (len != pk.spkilen || memcmp(spki, pk.spki, len) != 0 ||
+	    xt_jid_streq(pk.jid, account, 1) != 1)
+		errx(2, "--esession: %s is not a key of %s", *keypath, account);
+	if (xt_pubkey_when(&pk, (int64_t)time(NULL)) != 0 ||
+	    xt_pubkey_when(&pk, until) != 0)
+		errx(1, "--esession: %s is not valid until the options expire "
+		    "(%s to %s)", *keypath, pk.begin, pk.end);
+	free(spki);
+	xt_pubkey_clear(&pk);
+	return key;
+}
+
+/* --esession: signed offline ESession options, secrets stored first. */
 static void
-esession(int64_t expires, int everyone, const char *match,
-    const char *keyspec, const char *passfile)
+esession(struct xt_key *key, const char *keypath, int64_t expires,
+    int everyone, const char *match)
 {
 	struct xt_error e = { 0, "" };
 	struct xt_es_offer o = { 0 };
-	struct xt_key *key;
-	char *dir, *keypath, nonce[33], t[32];
+	char *dir, nonce[33], t[32];
 	int rc;
 
-	if ((rc = xt_key_open(keyspec ? keyspec : account, passfile, &key,
-	    &keypath, &e)) < 0)
-		die(rc, rc == XT_ENOTFOUND && keyspec == NULL ? "--esession: "
-		    "no key of ours to sign the options with (xmpp-keygen "
-		    "makes one)" : e.msg);
 	if ((rc = xt_data_dir("esession", 1, &dir, &e)) < 0)
 		die(rc, e.msg);
 	check_pep();
 	o.jid = account;
-	o.expires = (int64_t)time(NULL) + expires;
+	o.expires = expires;
 	o.match_resource = match;
 	o.keys = (const struct xt_key *const *)&key;
 	o.nkeys = 1;
@@ -424,8 +472,6 @@ esession(int64_t expires, int everyone, const char *match,
 	xt_cli_note(&cli, "signed with %s; secrets in %s/%s", keypath, dir,
 	    nonce);
 	free(dir);
-	free(keypath);
-	xt_key_free(key);
 }
 
 /* Answer direct key requests (XEP-0189 section 7) until told to stop. */
@@ -528,6 +574,8 @@ main(int argc, char *argv[])
 	unsigned bits = XT_KEY_BITS_DEFAULT;
 	const char *match = NULL, *keyspec = NULL, *passfile = NULL;
 	const char *esopt = NULL;
+	struct xt_key *eskey = NULL;
+	char *eskeypath = NULL;
 	int64_t expires = 12 * 3600;
 	int ch, rc, serving = 0, gen = 0, bflag = 0, readin, es = 0;
 	int everyone = 0;
@@ -579,9 +627,9 @@ main(int argc, char *argv[])
 			esopt = "--public";
 			break;
 		case O_MATCH:
-			if (*optarg == '\0' || !xt_utf8_valid(optarg,
-			    strlen(optarg)))
-				errx(2, "--match-resource: not a resource");
+			if (!resource_ok(optarg))
+				errx(2, "--match-resource: not a resource: %s",
+				    optarg);
 			match = optarg;
 			esopt = "--match-resource";
 			break;
@@ -650,11 +698,15 @@ main(int argc, char *argv[])
 		*slash = '\0';
 	if (node == NULL && npubs > 0)
 		check_input();
+	if (es)
+		eskey = esession_key(keyspec, passfile, (int64_t)time(NULL) +
+		    expires, &eskeypath);
 	if ((rc = xt_cli_login(&cli, -1, &e)) < 0)
 		die(rc, e.msg);
 
 	if (es)
-		esession(expires, everyone, match, keyspec, passfile);
+		esession(eskey, eskeypath, (int64_t)time(NULL) + expires,
+		    everyone, match);
 	else if (retract != NULL) {
 		if ((rc = xt_pep_retract(cli.sess, node, retract, &e)) < 0)
 			die(rc, e.msg);
@@ -702,6 +754,8 @@ main(int argc, char *argv[])
 	}
 	free(pubs);
 	xt_pubkey_clear(&current);
+	xt_key_free(eskey);
+	free(eskeypath);
 	free(account);
 	return 0;
 }

@@ -2,6 +2,8 @@
  * xmpp-recv: print the messages that arrive for an account, stored
  * offline messages first.
  */
+#include <sys/stat.h>
+
 #include <err.h>
 #include <errno.h>
 #include <getopt.h>
@@ -120,30 +122,36 @@ decrypt(const struct xt_node *st, const char *from)
 }
 
 /*
- * Back online: expired secrets destroyed, and (unless kept) the options
- * retracted so that no new sender uses them.
+ * Back online, if offline ESession options were published from here:
+ * expired secrets destroyed, and (unless kept) the options retracted so
+ * that no new sender uses them. An account that never published any is
+ * left as it was.
  */
 static void
 esession_start(int keep)
 {
 	struct xt_error e = { 0, "" };
+	struct stat st;
 	char *dir;
 	int rc, n;
 
-	if ((rc = xt_data_dir("esession", 0, &dir, &e)) < 0)
-		die(rc, e.msg);
+	inbox.trust = trust;
+	if (xt_data_dir("esession", 0, &dir, &e) < 0 || stat(dir, &st) < 0) {
+		xt_cli_note(&cli, "no offline ESession secrets here");
+		inbox.dir = dir;
+		return;
+	}
+	inbox.dir = dir;
 	if ((rc = xt_es_purge(dir, (int64_t)time(NULL), &n, &e)) < 0)
-		die(rc, e.msg);
-	if (n > 0)
+		warnx("%s", e.msg);
+	else if (n > 0)
 		xt_cli_note(&cli, "%d expired offline ESession secret%s "
 		    "destroyed", n, n == 1 ? "" : "s");
-	inbox.dir = dir;
-	inbox.trust = trust;
 	if (keep)
 		return;
 	if ((rc = xt_es_retract(cli.sess, &n, &e)) < 0)
-		die(rc, e.msg);
-	if (n > 0)
+		warnx("offline ESession options not retracted: %s", e.msg);
+	else if (n > 0)
 		xt_cli_note(&cli, "offline ESession options retracted");
 }
 

@@ -17,7 +17,8 @@
 #define BODY_MAX	STANZA_MAX
 #define KEEPALIVE_MS	60000
 
-enum { O_LINES = XT_OPT_TOOL, O_RAW, O_KEY, O_ENCRYPT, O_SESSION };
+enum { O_LINES = XT_OPT_TOOL, O_RAW, O_KEY, O_ENCRYPT, O_SESSION,
+    O_PASSFILE };
 
 static const struct option longopts[] = {
 	XT_ACCOUNT_LONGOPTS,
@@ -28,6 +29,7 @@ static const struct option longopts[] = {
 	{ "key",		required_argument,	NULL, O_KEY },
 	{ "encrypt",		no_argument,		NULL, O_ENCRYPT },
 	{ "session",		no_argument,		NULL, O_SESSION },
+	{ "passphrase-file",	required_argument,	NULL, O_PASSFILE },
 	XT_CLI_LONGOPTS
 };
 
@@ -42,7 +44,8 @@ static const char usage[] =
     "[--lines | --raw | --key file]\n"
     "                 jid ...\n"
     "       xmpp-send [account options] [-t type] --encrypt "
-    "[--lines [--session]] jid\n";
+    "[--passphrase-file file]\n"
+    "                 [--lines [--session]] jid\n";
 
 static struct xt_cli cli = {
 	.tool = "xmpp-send",
@@ -60,6 +63,7 @@ static struct xt_node *pubkey;	/* --key: sent instead of a body */
 /* --encrypt: the recipient's options and keys, ours, the ESession. */
 static struct {
 	int		 on, session;
+	const char	*passfile;
 	struct xt_node	*options;
 	struct xt_peerkeys keys;
 	struct xt_key	*key;
@@ -170,9 +174,6 @@ encrypt_setup(void)
 	struct xt_error e = { 0, "" };
 	int rc;
 
-	if ((rc = xt_key_open(cli.cfg.jid, NULL, &enc.key, NULL, &e)) < 0)
-		die(rc, rc == XT_ENOTFOUND ? "--encrypt: no key of ours in the "
-		    "key store to sign with (xmpp-keygen makes one)" : e.msg);
 	if ((rc = xt_peerkeys_trust(cli.sess, rcpt[0], &cli, &enc.keys,
 	    &e)) < 0 || (rc = xt_es_options_fetch(cli.sess, rcpt[0],
 	    &enc.options, &e)) < 0)
@@ -324,6 +325,8 @@ round_trip(void)
 static void __attribute__((noreturn))
 stop(int lineno, const char *why)
 {
+	if (enc.es != NULL)
+		end_session();
 	round_trip();
 	xt_cli_close(&cli, NULL);
 	errx(bounced ? 5 : 2, "stdin: line %d: %s; stopped there", lineno,
@@ -510,6 +513,9 @@ main(int argc, char *argv[])
 		case O_SESSION:
 			enc.session = 1;
 			break;
+		case O_PASSFILE:
+			enc.passfile = optarg;
+			break;
 		}
 	}
 	if (ch < 0)
@@ -584,6 +590,15 @@ main(int argc, char *argv[])
 			}
 		}
 	}
+	if (enc.passfile != NULL && !enc.on)
+		errx(2, "--passphrase-file goes with --encrypt");
+	/* Our key, its passphrase asked for before the network. */
+	if (enc.on && ((rc = xt_cli_account(&cli, &e)) < 0 ||
+	    (rc = xt_key_open_own(NULL, cli.cfg.jid, enc.passfile, &enc.key,
+	    NULL, &e)) < 0))
+		errx(xt_exit_status(rc), "%s", rc == XT_ENOTFOUND ? "--encrypt: "
+		    "no key of ours in the key store to sign with (xmpp-keygen "
+		    "makes one)" : e.msg);
 	if ((rc = xt_cli_login(&cli, -1, &e)) < 0)
 		die(rc, e.msg);
 	if (enc.on)

@@ -421,8 +421,8 @@ main(int argc, char *argv[])
 			errx(xt_exit_status(rc), "%s", e.msg);
 		if ((rc = xt_cli_account(&cli, &e)) < 0)
 			errx(xt_exit_status(rc), "%s", e.msg);
-		if ((rc = xt_key_open(keyspec ? keyspec : cli.cfg.jid,
-		    passfile, &trust.key, NULL, &e)) < 0)
+		if ((rc = xt_key_open_own(keyspec, cli.cfg.jid, passfile,
+		    &trust.key, NULL, &e)) < 0)
 			errx(xt_exit_status(rc), "%s%s", e.msg, rc ==
 			    XT_ENOTFOUND && keyspec == NULL ? "; make one "
 			    "with xmpp-keygen and publish it" : "");

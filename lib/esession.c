@@ -668,14 +668,6 @@ check_options(const struct xt_es_begin *b, const struct group **g,
 	if (!k)
 		return xt_error_set(e, XT_EINVAL, "the options are not of "
 		    "urn:xmpp:ssn");
-	if ((ex = es_value(x, "expires")) == NULL || xt_time_parse(ex, &t) < 0) {
-		free(ex);
-		return xt_error_set(e, XT_EINVAL, "the options have no valid "
-		    "expires");
-	}
-	free(ex);
-	if (t <= b->now)
-		return xt_error_set(e, XT_ENOTFOUND, "the options expired");
 	/* A signature by a key we trust for her, or nothing is sent. */
 	if ((c = es_content(x, except)) == NULL)
 		return xt_error_set(e, XT_ENOMEM, "out of memory");
@@ -695,6 +687,14 @@ check_options(const struct xt_es_begin *b, const struct group **g,
 	if (!good)
 		return xt_error_set(e, XT_EBADSIG, "the options are not signed "
 		    "by a key we trust for %s", b->to);
+	if ((ex = es_value(x, "expires")) == NULL || xt_time_parse(ex, &t) < 0) {
+		free(ex);
+		return xt_error_set(e, XT_EINVAL, "the options have no valid "
+		    "expires");
+	}
+	free(ex);
+	if (t <= b->now)
+		return xt_error_set(e, XT_ENOTFOUND, "the options expired");
 	if (!es_offers(x, "hash_algs", "sha256") || !es_offers(x, "sign_algs",
 	    "rsa") || !es_offers(x, "compress", "none") || !es_offers(x, "stanzas",
 	    "message") || !es_offers(x, "ver", "1.3"))
@@ -1151,18 +1151,22 @@ plain_nodes(const unsigned char *m, size_t len, const struct xt_node *msg,
 	for (a = msg->attrs; a != NULL && a[0] != NULL; a += 2)
 		if (xt_node_set_attr(r, a[0], a[1]) < 0)
 			goto out;
-	/* What the stanza carries in clear stays, but <init/> and <c/>. */
-	for (c = msg->children; c != NULL; c = c->next)
-		if (c->name != NULL && !(c->ns != NULL &&
-		    (strcmp(c->ns, XT_NS_ES_INIT) == 0 ||
-		    strcmp(c->ns, XT_NS_ES_C) == 0)) &&
-		    xt_node_add(r, xt_node_copy(c)) == NULL)
-			goto out;
+	/*
+	 * Only what was encrypted, then the delays in clear (the server's
+	 * stamp of a stored message, the last one, is the one believed):
+	 * anything else a server could have added in clear is dropped, so
+	 * that nothing unauthenticated passes for the sender's.
+	 */
 	if (xt_parser_feed(p, (const char *)m, len, NULL) < 0 ||
 	    xt_parser_finish(p, NULL) < 0)
 		goto out;
 	while ((n = xt_parser_next(p)) != NULL)
 		if (xt_node_add(r, n) == NULL)
+			goto out;
+	for (c = msg->children; c != NULL; c = c->next)
+		if (c->name != NULL && c->ns != NULL &&
+		    strcmp(c->ns, XT_NS_DELAY) == 0 &&
+		    xt_node_add(r, xt_node_copy(c)) == NULL)
 			goto out;
 	rc = XT_OK;
 out:
@@ -1323,16 +1327,6 @@ open_init(struct xt_es_inbox *in, const struct xt_node *msg,
 		refuse(e, "its identity cannot be read");
 		goto out;
 	}
-	/* The key must be one we trust for the sender's bare JID. */
-	if ((from = strdup(xt_node_attr(msg, "from") ? xt_node_attr(msg,
-	    "from") : "")) == NULL) {
-		rc = xt_error_set(e, XT_ENOMEM, "out of memory");
-		goto out;
-	}
-	from[strcspn(from, "/")] = '\0';
-	if ((rc = in->trust(in->arg, from, spki, spkilen, e)) < 0)
-		goto out;
-	rc = XT_EBADSIG;
 	if (keyvalue(spki, spkilen, &pk) < 0 || strlen(pk) != i ||
 	    memcmp(pk, id, i) != 0) {
 		refuse(e, "its key is not written as the profile says");
@@ -1344,6 +1338,19 @@ open_init(struct xt_es_inbox *in, const struct xt_node *msg,
 		refuse(e, "the sender's signature does not verify");
 		goto out;
 	}
+	/*
+	 * Only a key that signed is looked into: whether we trust it for the
+	 * sender's bare JID (which may fetch and pin that JID's keys).
+	 */
+	if ((from = strdup(xt_node_attr(msg, "from") ? xt_node_attr(msg,
+	    "from") : "")) == NULL) {
+		rc = xt_error_set(e, XT_ENOMEM, "out of memory");
+		goto out;
+	}
+	from[strcspn(from, "/")] = '\0';
+	if ((rc = in->trust(in->arg, from, spki, spkilen, e)) < 0)
+		goto out;
+	rc = XT_EBADSIG;
 	if (check_c(&rx->k, rx->c, cel, &data, &dlen) < 0) {
 		refuse(e, "the mac of its <c/> does not verify");
 		goto out;

@@ -77,6 +77,26 @@ out:
 }
 
 int
+xt_key_open_own(const char *spec, const char *jid, const char *passfile,
+    struct xt_key **kp, char **keypath, struct xt_error *e)
+{
+	char *path;
+	int rc;
+
+	if (spec != NULL)
+		return xt_key_open(spec, passfile, kp, keypath, e);
+	/* By the account, in the key store only: never a file of that name. */
+	*kp = NULL;
+	if (keypath != NULL)
+		*keypath = NULL;
+	if ((rc = xt_keystore_find(NULL, jid, &path, e)) < 0)
+		return rc;
+	rc = xt_key_open(path, passfile, kp, keypath, e);
+	free(path);
+	return rc;
+}
+
+int
 xt_keystore_create(const struct xt_keygen *g, struct xt_pubkey *pk,
     char **keypath, struct xt_error *e)
 {

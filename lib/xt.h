@@ -1507,6 +1507,13 @@ void		 xt_peerkeys_clear(struct xt_peerkeys *ks);
  */
 int		 xt_key_open(const char *spec, const char *passfile,
 		    struct xt_key **kp, char **keypath, struct xt_error *e);
+/*
+ * The key a tool signs with for account jid: spec as xt_key_open takes it,
+ * or if NULL the newest key of jid valid now in the key store.
+ */
+int		 xt_key_open_own(const char *spec, const char *jid,
+		    const char *passfile, struct xt_key **kp, char **keypath,
+		    struct xt_error *e);
 
 /* What a new key is made of. */
 struct xt_keygen {

@@ -313,6 +313,23 @@ test_message(void)
 	is_str(why, "a replay: its d or nonce came before", "  as a replay");
 	xt_node_free(w);
 
+	/* A body added in clear by a server is not the sender's. */
+	send_msg(form, "genuine", &m, &e);
+	w = wire(m);
+	xt_node_free(m);
+	xt_node_add_text(xt_node_add_elem(w, "body", NULL), "FORGED", 6);
+	rc = open_msg(w, &out, why, sizeof(why));
+	is_int(rc, XT_OK, "a genuine message with a body added in clear opens");
+	if (rc == XT_OK) {
+		t = body(out);
+		is_str(t, "genuine", "  its body is the encrypted one");
+		free(t);
+		ok(xt_node_next(xt_node_child(out, "body", NULL), "body", NULL) ==
+		    NULL, "  and the one added in clear is gone");
+		xt_node_free(out);
+	}
+	xt_node_free(w);
+
 	/* Each part altered: refused, nothing handed out. */
 	for (i = 0; i < (int)(sizeof(forged) / sizeof(forged[0])); i++) {
 		send_msg(form, "secret", &m, &e);
