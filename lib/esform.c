@@ -96,7 +96,8 @@ norm(struct es_str *b, const struct xt_node *n)
 	for (a = n->attrs; a != NULL && a[0] != NULL && k < 64; a += 2)
 		if (strcmp(a[0], "xmlns") != 0 && strncmp(a[0], "xmlns:", 6))
 			v[k++] = a;
-	qsort(v, k, sizeof(v[0]), attr_cmp);
+	if (k > 1)
+		qsort(v, k, sizeof(v[0]), attr_cmp);
 	for (i = 0; i < k; i++) {
 		es_puts(b, " ");
 		es_puts(b, v[i][0]);
