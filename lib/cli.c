@@ -162,6 +162,15 @@ xt_cli_next(struct xt_cli *c, int *argcp, char ***argvp, struct xt_error *e)
 		if (ch == -1) {
 			*argcp = argc - optind;
 			*argvp = argv + optind;
+			if (c->help && *argcp > 0)
+				return xt_error_set(e, XT_EINVAL, "-h takes no "
+				    "operand, and %s is one: nothing done",
+				    (*argvp)[0]);
+			if (c->help) {
+				c->help = 0;
+				c->say = c->usage;
+				return XT_OPT_SAY;
+			}
 			if (!c->sign)
 				return 0;
 			if (*argcp > 1)
@@ -191,8 +200,9 @@ xt_cli_next(struct xt_cli *c, int *argcp, char ***argvp, struct xt_error *e)
 			c->verbose = 1;
 			continue;
 		case 'h':
-			c->say = c->usage;
-			return XT_OPT_SAY;
+			/* Said at the end: -h with operands is a mistake. */
+			c->help = 1;
+			continue;
 		case 'V':
 			snprintf(c->buf, sizeof(c->buf), "%s %s\n", c->tool,
 			    XT_VERSION);

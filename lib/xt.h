@@ -997,7 +997,7 @@ struct xt_cli {
 	const char	*path;		/* the input file; NULL: stdin */
 
 	/* Private. */
-	int		 started, resolved;
+	int		 started, resolved, help;
 	char		 opts[64];
 	char		 buf[XT_ERRLEN];
 };

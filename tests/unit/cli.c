@@ -139,6 +139,12 @@ test_options(void)
 	rc = parse(&c, 1, "-h --flag", &own, &argc, &e);
 	is_int(rc, XT_OPT_SAY, "-h gives XT_OPT_SAY");
 	is_str(c.say, "usage: tool\n", "  with the usage");
+	rc = parse(&c, 1, "-h upload.png bob@example.org", &own, &argc, &e);
+	is_int(rc, XT_EINVAL, "-h with operands is a usage error");
+	is_str(e.msg, "-h takes no operand, and upload.png is one: nothing "
+	    "done", "  its message");
+	rc = parse(&c, 1, "-h --flag", &own, &argc, &e);
+	is_str(c.say, "usage: tool\n", "  with the usage");
 	rc = parse(&c, 1, "--version", &own, &argc, &e);
 	is_int(rc, XT_OPT_SAY, "--version gives XT_OPT_SAY");
 	is_str(c.say, "tool " XT_VERSION "\n", "  with the version");
