@@ -18,7 +18,7 @@
 #define KEEPALIVE_MS	60000
 
 enum { O_LINES = XT_OPT_TOOL, O_RAW, O_KEY, O_ENCRYPT, O_SESSION,
-    O_PASSFILE };
+    O_PASSFILE, O_STRICT };
 
 static const struct option longopts[] = {
 	XT_ACCOUNT_LONGOPTS,
@@ -30,6 +30,7 @@ static const struct option longopts[] = {
 	{ "encrypt",		no_argument,		NULL, O_ENCRYPT },
 	{ "session",		no_argument,		NULL, O_SESSION },
 	{ "passphrase-file",	required_argument,	NULL, O_PASSFILE },
+	{ "strict",		no_argument,		NULL, O_STRICT },
 	XT_CLI_LONGOPTS
 };
 
@@ -40,7 +41,7 @@ static const char usage[] =
     "[--direct-tls]\n"
     "                 [--cafile file | --pin sha256:base64] "
     "[--mechanisms list]\n"
-    "                 [--timeout seconds] [--debug] "
+    "                 [--timeout seconds] [--debug] [--strict] "
     "[--lines | --raw | --key file]\n"
     "                 jid ...\n"
     "       xmpp-send [account options] [-t type] --encrypt "
@@ -60,6 +61,8 @@ static char **rcpt;
 static int nrcpt;
 static const char *subject, *mtype = "chat";
 static struct xt_node *pubkey;	/* --key: sent instead of a body */
+static int strict;		/* --strict: refuse what XML cannot carry */
+static size_t replaced;		/* characters replaced by U+FFFD */
 /* --encrypt: the recipient's options and keys, ours, the ESession. */
 static struct {
 	int		 on, session;
@@ -95,6 +98,27 @@ body_problem(const char *s, size_t n)
 		    0xbf && ((unsigned char)s[i + 2] & 0xfe) == 0xbe))
 			return "a control character XML does not allow";
 	}
+	return NULL;
+}
+
+/*
+ * Text XML cannot carry: refused with --strict (the reason), else made
+ * fit, each offending byte or character becoming U+FFFD (*fixed, owned,
+ * set only when something was replaced).
+ */
+static const char *
+fit(const char *s, size_t *n, char **fixed)
+{
+	const char *bad;
+	size_t len;
+
+	*fixed = NULL;
+	if ((bad = body_problem(s, *n)) == NULL || strict)
+		return bad;
+	replaced += xt_text_clean(s, *n, fixed, &len);
+	if (*fixed == NULL)
+		die(XT_ENOMEM, "out of memory");
+	*n = len;
 	return NULL;
 }
 
@@ -357,7 +381,8 @@ send_lines(void)
 	struct pollfd in = { 0, POLLIN, 0 };
 	size_t have = 0, start, i, len;
 	ssize_t r;
-	const char *bad, *env = getenv("XMPP_KEEPALIVE");
+	const char *bad, *line, *env = getenv("XMPP_KEEPALIVE");
+	char *fixed;
 	char *end;
 	long v;
 	int lineno = 0, rc, keepalive_ms = KEEPALIVE_MS;
@@ -398,12 +423,14 @@ send_lines(void)
 			len = i - start;
 			if (len > 0 && buf[i - 1] == '\r')
 				len--;
-			if ((bad = body_problem(buf + start, len)) != NULL)
+			if ((bad = fit(buf + start, &len, &fixed)) != NULL)
 				stop(lineno, bad);
-			if (too_big(buf + start, len))
+			line = fixed ? fixed : buf + start;
+			if (too_big(line, len))
 				stop(lineno, "over the stanza limit");
 			if (len > 0)
-				send_body(buf + start, len);
+				send_body(line, len);
+			free(fixed);
 			start = i + 1;
 		}
 		if (start == 0 && have == sizeof(buf) - 1)
@@ -479,7 +506,7 @@ main(int argc, char *argv[])
 	struct xt_error e = { 0, "" };
 	struct xt_node **raw = NULL;
 	const char *bad, *keyfile = NULL;
-	char *body = NULL;
+	char *body = NULL, *fixed;
 	size_t n = 0, nraw = 0, i;
 	int ch, rc, lines = 0, rawmode = 0, tflag = 0;
 
@@ -515,6 +542,9 @@ main(int argc, char *argv[])
 			break;
 		case O_PASSFILE:
 			enc.passfile = optarg;
+			break;
+		case O_STRICT:
+			strict = 1;
 			break;
 		}
 	}
@@ -572,8 +602,12 @@ main(int argc, char *argv[])
 					    raw[i], "to");
 		}
 		else {
-			if ((bad = body_problem(body, n)) != NULL)
-				errx(2, "stdin: %s", bad);
+			if ((bad = fit(body, &n, &fixed)) != NULL)
+				errx(2, "stdin: %s (--strict)", bad);
+			if (fixed != NULL) {
+				free(body);
+				body = fixed;
+			}
 			if (too_big(body, n))
 				errx(2, "stdin: the message would be over the "
 				    "server's stanza limit of %d bytes",
@@ -628,6 +662,11 @@ main(int argc, char *argv[])
 		round_trip();
 	}
 	free(body);
+	if (replaced > 0)
+		xt_cli_note(&cli, "%zu byte%s or character%s replaced by U+FFFD "
+		    "(not UTF-8, or not allowed in XML; --strict refuses them)",
+		    replaced, replaced == 1 ? "" : "s", replaced == 1 ? "" :
+		    "s");
 	xt_cli_close(&cli, NULL);
 	xt_es_free(enc.es);
 	xt_node_free(enc.options);

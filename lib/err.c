@@ -185,37 +185,86 @@ xt_b64_decode(const char *in, size_t n, unsigned char **out, size_t *outlen)
 	return XT_OK;
 }
 
+/*
+ * The length of the valid UTF-8 character (RFC 3629: no overlong form, no
+ * surrogate, nothing above U+10FFFF) that starts at s, with n bytes left,
+ * and its code point in *cp; 0 if none starts there.
+ */
+static size_t
+utf8_char(const unsigned char *s, size_t n, unsigned long *cp)
+{
+	unsigned long c = s[0], min;
+	size_t k, len;
+
+	if (c < 0x80) {
+		*cp = c;
+		return 1;
+	}
+	if (c >= 0xc2 && c <= 0xdf) {
+		len = 2; c &= 0x1f; min = 0x80;
+	} else if (c >= 0xe0 && c <= 0xef) {
+		len = 3; c &= 0x0f; min = 0x800;
+	} else if (c >= 0xf0 && c <= 0xf4) {
+		len = 4; c &= 0x07; min = 0x10000;
+	} else
+		return 0;
+	if (n < len)
+		return 0;
+	for (k = 1; k < len; k++) {
+		if ((s[k] & 0xc0) != 0x80)
+			return 0;
+		c = (c << 6) | (s[k] & 0x3f);
+	}
+	if (c < min || c > 0x10ffff || (c >= 0xd800 && c <= 0xdfff))
+		return 0;
+	*cp = c;
+	return len;
+}
+
 int
 xt_utf8_valid(const char *buf, size_t n)
 {
 	const unsigned char *s = (const unsigned char *)buf;
-	size_t i = 0, k, len;
-	unsigned long c, min;
+	unsigned long c;
+	size_t i = 0, len;
 
 	while (i < n) {
-		c = s[i];
-		if (c < 0x80) {
-			i++;
-			continue;
-		}
-		if (c >= 0xc2 && c <= 0xdf) {
-			len = 2; c &= 0x1f; min = 0x80;
-		} else if (c >= 0xe0 && c <= 0xef) {
-			len = 3; c &= 0x0f; min = 0x800;
-		} else if (c >= 0xf0 && c <= 0xf4) {
-			len = 4; c &= 0x07; min = 0x10000;
-		} else
-			return 0;
-		if (n - i < len)
-			return 0;
-		for (k = 1; k < len; k++) {
-			if ((s[i + k] & 0xc0) != 0x80)
-				return 0;
-			c = (c << 6) | (s[i + k] & 0x3f);
-		}
-		if (c < min || c > 0x10ffff || (c >= 0xd800 && c <= 0xdfff))
+		if ((len = utf8_char(s + i, n - i, &c)) == 0)
 			return 0;
 		i += len;
 	}
 	return 1;
+}
+
+size_t
+xt_text_clean(const char *buf, size_t n, char **out, size_t *outlen)
+{
+	const unsigned char *s = (const unsigned char *)buf;
+	unsigned long c;
+	size_t i = 0, o = 0, len, count = 0;
+	char *d;
+
+	/* At worst every byte becomes the three of U+FFFD. */
+	if ((d = malloc(3 * n + 1)) == NULL) {
+		*out = NULL;
+		return 0;
+	}
+	while (i < n) {
+		len = utf8_char(s + i, n - i, &c);
+		if (len == 0 || (c < 0x20 && c != '\t' && c != '\n' &&
+		    c != '\r') || c == 0xfffe || c == 0xffff) {
+			memcpy(d + o, "\xef\xbf\xbd", 3);	/* U+FFFD */
+			o += 3;
+			count++;
+			i += len > 0 ? len : 1;
+			continue;
+		}
+		memcpy(d + o, s + i, len);
+		o += len;
+		i += len;
+	}
+	d[o] = '\0';
+	*out = d;
+	*outlen = o;
+	return count;
 }

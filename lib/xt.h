@@ -81,6 +81,15 @@ int		 xt_b64_decode(const char *in, size_t n, unsigned char **out,
 
 /* Is buf valid UTF-8 (RFC 3629: no overlongs, surrogates, > U+10FFFF)? 1/0 */
 int		 xt_utf8_valid(const char *buf, size_t n);
+/*
+ * buf as XML 1.0 can carry it: each byte that starts no valid UTF-8
+ * character, and each character XML forbids (C0 controls but tab, LF and
+ * CR, an escape sequence's ESC among them; U+FFFE, U+FFFF), becomes
+ * U+FFFD. *out owned, NUL-terminated (NULL on ENOMEM); returns how many
+ * were replaced.
+ */
+size_t		 xt_text_clean(const char *buf, size_t n, char **out,
+		    size_t *outlen);
 
 /* ---------------------------------------------------------------- time */
 
