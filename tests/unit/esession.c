@@ -298,6 +298,7 @@ test_message(void)
 	    xt_node_child(m, "body", NULL) == NULL, "  <init/> and <c/>, no "
 	    "body in clear");
 	w = wire(m);
+	xt_node_free(m);
 	ok(xt_es_is(w), "  it is an ESession message");
 	rc = open_msg(w, &out, why, sizeof(why));
 	is_int(rc, XT_OK, "alice opens it");
@@ -508,7 +509,7 @@ test_kat(const char *name)
 	struct xt_peerkey one;
 	struct xt_peerkeys keys = { NULL, &one, 1 };
 	const char *xs[3], *ciphers[4], *v;
-	char path[256], *t, *list, *tok, *save = NULL, nm[16];
+	char path[256], *t, *list, *clist, *tok, *save = NULL, nm[16];
 	char *got;
 	unsigned char na[16], nb[16], ca[16];
 	int groups[3], ng = 0, nc = 0, i, rc;
@@ -536,8 +537,8 @@ test_kat(const char *name)
 		xs[ng++] = kv_get(&in, nm);
 	}
 	free(list);
-	list = strdup(kv_get(&in, "crypt_algs"));
-	for (tok = strtok_r(list, ",", &save); tok && nc < 3;
+	clist = strdup(kv_get(&in, "crypt_algs"));
+	for (tok = strtok_r(clist, ",", &save); tok && nc < 3;
 	    tok = strtok_r(NULL, ",", &save))
 		ciphers[nc++] = tok;
 	ciphers[nc] = NULL;
@@ -630,6 +631,7 @@ test_kat(const char *name)
 
 	xt_node_free(m);
 	xt_node_free(form);
+	free(clist);
 	kv_free(&in);
 	kv_free(&out);
 }
