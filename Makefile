@@ -94,6 +94,7 @@ bench: all
 	@XT_BENCH=1 sh tests/deps.sh
 	@bash bench/send.sh
 	@bash bench/keys.sh
+	@bash bench/xtls.sh
 
 install: all
 	mkdir -p $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 \

@@ -34,6 +34,9 @@
 #   XT_PROSODY_TLS=1.2  Prosody speaks TLS 1.2 only (then it offers -PLUS)
 #   XT_PROSODY_PASSWORD_HASH=SHA-256  SCRAM-SHA-256 instead of SCRAM-SHA-1
 #   XT_PROSODY_NO_PEP=1 Prosody runs without mod_pep (no PEP service at all)
+#   XT_PROSODY_LIMITS=10kb/s  load mod_limits with this c2s rate (Prosody's
+#                       syntax, k = 1000 bytes; Debian's default config has
+#                       10kb/s); unset or 0: no mod_limits, no rate limit
 #   XT_PYTHON           interpreter for fakeserver.py (default: python3)
 #   XT_PROSODY          prosody executable (default: prosody)
 #   XT_PROSODYCTL       prosodyctl executable (default: prosodyctl)
@@ -613,6 +616,7 @@ prosody_start() {
 # answers (15 s at most): 0 when it does, 2 when a port was in use, else 1.
 _xt_prosody_launch() {
 	local d=$XT_PROSODY_DIR level=info crt key deadline pep='"pep";'
+	local limits='' limits_cfg=''
 	XT_PORT=$(free_port) && XT_TLS_PORT=$(free_port) || return 1
 	export XT_PORT XT_TLS_PORT
 	[ -z "${XT_PROSODY_DEBUG:-}" ] || [ "${XT_PROSODY_DEBUG}" = 0 ] || level=debug
@@ -622,6 +626,18 @@ _xt_prosody_launch() {
 	[ "${XT_PROSODY_TLS:-}" = 1.2 ] && key="$key, protocol = \"tlsv1_2\""
 	# XT_PROSODY_NO_PEP=1: a server without PEP (mod_pep is not loaded).
 	[ -z "${XT_PROSODY_NO_PEP:-}" ] || [ "$XT_PROSODY_NO_PEP" = 0 ] || pep=
+	# XT_PROSODY_LIMITS=RATE: mod_limits shapes what Prosody reads from each
+	# client to RATE.  A rate mod_limits cannot parse would silently become
+	# its fallback of 3000 B/s, so refuse it here.  The burst is for the
+	# select backend: epoll (0.12's default) applies the rate alone.
+	if [ -n "${XT_PROSODY_LIMITS:-}" ] && [ "$XT_PROSODY_LIMITS" != 0 ]; then
+		if ! [[ $XT_PROSODY_LIMITS =~ ^[0-9]+\ ?[bBkKmMgGtT][^/]*/s$ ]]; then
+			echo "prosody_start: XT_PROSODY_LIMITS: not a rate like 10kb/s: $XT_PROSODY_LIMITS" >&2
+			return 1
+		fi
+		limits=' "limits";'
+		limits_cfg=$'\n'"limits = { c2s = { rate = $(_xt_lua "$XT_PROSODY_LIMITS"); burst = \"2s\" } }"
+	fi
 	rm -f "$d/prosody.log" "$d/prosody.out"
 	cat >"$XT_PROSODY_CFG" <<EOF
 -- Written by tests/integration/lib.sh; /etc/prosody is not used.
@@ -650,9 +666,9 @@ https_ports = { }
 
 modules_enabled = {
 	"roster"; "saslauth"; "tls"; "disco"; "ping"; ${pep}
-	"offline"; "presence"; "message"; "iq"; "carbons";
+	"offline"; "presence"; "message"; "iq"; "carbons";${limits}
 }
-modules_disabled = { }
+modules_disabled = { }${limits_cfg}
 
 c2s_require_encryption = true
 allow_registration = false
