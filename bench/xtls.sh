@@ -24,6 +24,8 @@ LIMIT=${LIMIT:-10kb/s}
 LSIZE=${LSIZE:-512K}
 LWINDOWS=${LWINDOWS:-16}
 LRUNS=${LRUNS:-1}
+BLOCKS=${BLOCKS:-4096 6000 16384}
+SOAK=${SOAK:-1G}
 PY=/usr/bin/python3
 B=$(cd "$(dirname "$0")" && pwd)
 [ -x /usr/bin/time ] || { echo "bench: GNU time missing (/usr/bin/time)"; exit 1; }
@@ -170,16 +172,32 @@ ibb_run() {
 
 # ------------------------------------------------------------ xtls-pipe
 # xtls_run DATA BLOCK WINDOW: one alice -> bob transfer of the file DATA
-# with xtls-pipe, BLOCK raw bytes per IQ and at most WINDOW IQs in flight;
-# sets RESULT like ibb_run. Fill in the two commands (bob's receiving
-# xtls-pipe writes to stdout and exits at the end of the stream, alice's
-# reads stdin) and the ERE of the line the receiver prints on stderr once
-# online, and call transfer, which times and checks the run the same way:
-#	local r=("$XT_BIN/xtls-pipe" ...) s=("$XT_BIN/xtls-pipe" ...)
-#	transfer "$1" 'READY-ERE' r s
-# Until then it returns n/a, and so do the xtls columns and the ratios.
+# with xtls-pipe (x509, keys published and pinned), BLOCK raw bytes per
+# IQ and at most WINDOW IQs in flight; sets RESULT like ibb_run. bob
+# listens as bob@xt.test/xbench with nothing to send.
 xtls_run() {
-	RESULT=n/a
+	# shellcheck disable=SC2034 # r and s are passed by name
+	local r=(env "XDG_DATA_HOME=$XT_DIR/bob" "$XT_BIN/xtls-pipe" -a "bob@$XT_DOMAIN"
+		--password-file "$XT_DIR/bob.pw" --server "127.0.0.1:$XT_PORT"
+		--cafile "$XT_CA" -r xbench --listen -v --block "$2" --window "$3")
+	# shellcheck disable=SC2034
+	local s=(env "XDG_DATA_HOME=$XT_DIR/alice" "$XT_BIN/xtls-pipe" -a "alice@$XT_DOMAIN"
+		--password-file "$XT_DIR/alice.pw" --server "127.0.0.1:$XT_PORT"
+		--cafile "$XT_CA" --block "$2" --window "$3" "bob@$XT_DOMAIN/xbench")
+	transfer "$1" 'listening as' r s
+}
+
+# Keys for xtls-pipe: made, published, and each pinned by the other on the
+# first (untimed) run.
+xtls_keys() {
+	local u
+	for u in alice bob; do
+		XDG_DATA_HOME=$XT_DIR/$u "$XT_BIN/xmpp-keygen" -b 2048 "$u@$XT_DOMAIN" \
+			>"$XT_DIR/$u.pubkey" 2>/dev/null &&
+			XDG_DATA_HOME=$XT_DIR/$u "$XT_BIN/xmpp-publish" -a "$u@$XT_DOMAIN" \
+				--password-file "$XT_DIR/$u.pw" --server "127.0.0.1:$XT_PORT" \
+				--cafile "$XT_CA" "$XT_DIR/$u.pubkey" || return 1
+	done
 }
 # ----------------------------------------------------------------------
 
@@ -270,12 +288,65 @@ head -c "$SIZE_B" /dev/urandom >"$W/data"
 head -c 1048576 "$W/data" >"$W/warm"
 ibb_run "$W/warm" "$BLOCK" 4
 case $RESULT in FAIL*) echo "bench: ibb: $RESULT"; exit 1 ;; esac
+xtls_keys || { echo "bench: keys for xtls-pipe"; exit 1; }
+xtls_run "$W/warm" "$BLOCK" 4
+case $RESULT in FAIL*) echo "bench: xtls: $RESULT"; exit 1 ;; esac
 echo "IBB sweep: $SIZE_B random bytes alice -> bob, block $BLOCK, median of $RUNS runs (MB = 10^6 bytes):"
 : >"$W/points"
 for win in $WINDOWS; do
 	point "$W/data" "$BLOCK" "$win" "$RUNS"
 done
 report
+
+# The block size for xtls-pipe's default (its window fixed at 16).
+echo "xtls-pipe block sweep: $SIZE_B bytes, window 16, median of $RUNS runs:"
+for blk in $BLOCKS; do
+	: >"$W/blk.runs"
+	for ((i = 1; i <= RUNS; i++)); do
+		xtls_run "$W/data" "$blk" 16
+		case $RESULT in FAIL*) echo "  bench: block $blk: $RESULT" >&2 ;; *) echo "$RESULT" >>"$W/blk.runs" ;; esac
+	done
+	[ -s "$W/blk.runs" ] && awk -v b="$blk" '{ print $1 }' "$W/blk.runs" | sort -n |
+		awk -v b="$blk" '{ v[NR] = $1 } END { printf "  block %6d  %.2f MB/s\n", b, v[int((NR + 1) / 2)] }'
+done
+
+# A long run: SOAK bytes through one tunnel, the receiver's peak RSS
+# sampled as it goes (it must stay flat), the SHA-256 compared.
+if [ "$SOAK" != 0 ]; then
+	SOAK_B=$(bytes "$SOAK") || exit 1
+	echo "soak: $SOAK_B bytes through one tunnel, default block and window:"
+	env "XDG_DATA_HOME=$XT_DIR/bob" "$XT_BIN/xtls-pipe" -a "bob@$XT_DOMAIN" \
+		--password-file "$XT_DIR/bob.pw" --server "127.0.0.1:$XT_PORT" --cafile "$XT_CA" \
+		-r soak --listen -v </dev/null 2>"$W/soak.err" | sha256sum >"$W/soak.got" &
+	lpid=$!
+	for ((i = 0; i < 150; i++)); do grep -q "listening as" "$W/soak.err" && break; sleep 0.1; done
+	rpid=$(pgrep -f -- "-r soak --listen" | head -n 1)
+	(
+		while kill -0 "$rpid" 2>/dev/null; do
+			awk '/^VmRSS/ { print $2 }' "/proc/$rpid/status" 2>/dev/null
+			sleep 2
+		done
+	) >"$W/soak.rss" &
+	mpid=$!
+	t0=$EPOCHREALTIME
+	head -c "$SOAK_B" /dev/zero | openssl enc -aes-128-ctr -pass pass:soak -nosalt 2>/dev/null |
+		env "XDG_DATA_HOME=$XT_DIR/alice" /usr/bin/time -f '%M' -o "$W/soak.stime" \
+			"$XT_BIN/xtls-pipe" -a "alice@$XT_DOMAIN" --password-file "$XT_DIR/alice.pw" \
+			--server "127.0.0.1:$XT_PORT" --cafile "$XT_CA" "bob@$XT_DOMAIN/soak" >/dev/null 2>"$W/soak.serr"
+	sst=$?
+	wait "$lpid" "$mpid"
+	t1=$EPOCHREALTIME
+	# The same stream again, untimed, for the digest it should have had.
+	head -c "$SOAK_B" /dev/zero | openssl enc -aes-128-ctr -pass pass:soak -nosalt 2>/dev/null |
+		sha256sum >"$W/soak.want"
+	awk -v n="$SOAK_B" -v t0="$t0" -v t1="$t1" -v st="$sst" \
+		-v same="$(cmp -s "$W/soak.want" "$W/soak.got" && echo equal || echo DIFFERENT)" \
+		-v srss="$(cat "$W/soak.stime")" 'BEGIN {
+		printf "  sender exit %d, %.0f s, %.2f MB/s, SHA-256 %s, sender peak RSS %.1f MiB\n",
+		    st, t1 - t0, n / (t1 - t0) / 1e6, same, srss / 1024 }'
+	sort -n "$W/soak.rss" | awk '{ v[NR] = $1 } END {
+		if (NR) printf "  receiver RSS over %d samples: min %.1f MiB, max %.1f MiB\n", NR, v[1] / 1024, v[NR] / 1024 }'
+fi
 
 # The same Prosody, with mod_limits shaping what it reads from each client.
 prosody_stop

@@ -18,7 +18,7 @@
 #include "xt.h"
 
 #define WINDOW_DEFAULT	16
-#define BLOCK_DEFAULT	16384
+#define BLOCK_DEFAULT	4096
 #define KEEPALIVE_MS	60000
 #define WINDOW_MAX	256
 
