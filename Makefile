@@ -95,6 +95,7 @@ bench: all
 	@bash bench/send.sh
 	@bash bench/keys.sh
 	@bash bench/xtls.sh
+	@bash bench/esession.sh
 
 install: all
 	mkdir -p $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 \

@@ -11,9 +11,11 @@
 #                 rate), LSIZE bytes, block 4096, each window in LWINDOWS,
 #                 LRUNS runs; MB/s against 0.75 x LIMIT, the most that
 #                 base64 (4/3) lets through
+#   block sweep:  xtls-pipe alone, SIZE bytes, window 16, each block in
+#                 BLOCKS, RUNS runs (where its default block comes from)
+#   soak:         SOAK bytes through one tunnel with the defaults, the
+#                 receiver's RSS sampled every 2 s (it must stay flat)
 # MB is 10^6 bytes. Every run checks the SHA-256 of what bob wrote.
-# The xtls-pipe side is xtls_run below; until it is filled in, its
-# columns and the ratios print n/a.
 . "$(dirname "$0")/../tests/integration/lib.sh"
 
 SIZE=${SIZE:-32M}
