@@ -2,18 +2,22 @@
  * xmpp-recv: print the messages that arrive for an account, stored
  * offline messages first.
  */
+#include <sys/ioctl.h>
 #include <sys/stat.h>
 
 #include <err.h>
 #include <errno.h>
 #include <getopt.h>
+#include <limits.h>
+#include <poll.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "xt.h"
-
 
 enum { O_COUNT = XT_OPT_TOOL, O_FROM, O_FORMAT, O_KEEP };
 
@@ -33,7 +37,8 @@ static const char usage[] =
     "[--cafile file | --pin sha256:base64]\n"
     "                 [--mechanisms list] [--timeout seconds] "
     "[--debug] [--count n]\n"
-    "                 [--from jid] [--format text|xml] [--keep-options]\n";
+    "                 [--from jid ...] [--format text|xml] "
+    "[--keep-options]\n";
 
 static struct xt_cli cli = {
 	.tool = "xmpp-recv",
@@ -53,10 +58,66 @@ static struct trusted {
 	struct trusted	*next;
 } *trusted;
 
+static int64_t deadline = -1;	/* --timeout, once connected */
+static int pipe_out;		/* stdout is a pipe: wait for its reader */
+
 static void __attribute__((noreturn))
 die(int rc, const char *what)
 {
 	errx(xt_exit_status(rc), "%s", xt_cli_close(&cli, what));
+}
+
+/* The reader of stdout has gone, or writing failed: what is left stays. */
+static void __attribute__((noreturn))
+out_failed(int error, int sm)
+{
+	char what[160];
+
+	if (error == EPIPE || error == 0)
+		snprintf(what, sizeof(what), "stdout: the reader has gone; %s",
+		    sm ? "messages not printed stay on the server for the "
+		    "next run" : "a message taken from the server may be lost "
+		    "(no Stream Management)");
+	else
+		snprintf(what, sizeof(what), "stdout: %s; %s", strerror(error),
+		    sm ? "messages not printed stay on the server" :
+		    "a message taken from the server may be lost");
+	errx(1, "%s", xt_cli_close(&cli, what));
+}
+
+static int
+reader_gone(int ms)
+{
+	struct pollfd p = { STDOUT_FILENO, 0, 0 };
+
+	return poll(&p, 1, ms) > 0 && (p.revents & (POLLERR | POLLHUP));
+}
+
+/*
+ * On a pipe, wait until the reader has taken all we wrote: then a
+ * message acknowledged to the server is one the reader has, and one a
+ * reader leaves (head -n 1) is still the server's. 0 when drained, 1 if
+ * the reader has gone, XT_ETIMEOUT at the --timeout.
+ */
+static int
+drain(void)
+{
+	int n, ms = 0;
+
+	while (pipe_out) {
+		if (ioctl(STDOUT_FILENO, FIONREAD, &n) < 0 || n == 0)
+			break;
+		if (deadline >= 0 && xt_now_ms() >= deadline)
+			return XT_ETIMEOUT;
+		/* The reader is usually about to run: yield, then sleep. */
+		if (ms == 0)
+			sched_yield();
+		/* Gone, perhaps with all it needed (head -n 1): taken is taken. */
+		if (reader_gone(ms))
+			return ioctl(STDOUT_FILENO, FIONREAD, &n) < 0 || n > 0;
+		ms = ms < 50 ? ms + 1 : 50;
+	}
+	return 0;
 }
 
 /*
@@ -257,10 +318,15 @@ main(int argc, char *argv[])
 	struct xt_error e = { 0, "" };
 	struct xt_node *st, *pres, *show;
 	struct xt_jid fj;
-	const char *from, *type, *filter = NULL;
+	struct stat sb;
+	const char *from, *type, **filter;
 	long timeout, count = 0, got = 0;
-	int64_t start = xt_now_ms(), left;
-	int ch, rc = XT_OK, xml = 0, keep = 0;
+	int64_t start = xt_now_ms();
+	int ch, rc = XT_OK, xml = 0, keep = 0, sm, nfilter = 0, i, pick;
+	int fd;
+
+	if ((filter = calloc(argc, sizeof(*filter))) == NULL)
+		errx(1, "out of memory");
 
 	while ((ch = xt_cli_next(&cli, &argc, &argv, &e)) > 0) {
 		switch (ch) {
@@ -270,10 +336,10 @@ main(int argc, char *argv[])
 			count = number("--count", optarg);
 			break;
 		case O_FROM:
-			filter = optarg;
-			if ((rc = xt_jid_parse(filter, &fj, &e)) < 0)
-				errx(2, "--from: %s: %s", filter, e.msg);
+			if ((rc = xt_jid_parse(optarg, &fj, &e)) < 0)
+				errx(2, "--from: %s: %s", optarg, e.msg);
 			xt_jid_free(&fj);
+			filter[nfilter++] = optarg;
 			break;
 		case O_FORMAT:
 			if (strcmp(optarg, "xml") == 0)
@@ -296,11 +362,16 @@ main(int argc, char *argv[])
 	    1000), &e)) < 0)
 		die(rc, e.msg);
 	/* Once connected, only an explicit --timeout bounds the wait. */
-	if (timeout > 0) {
-		left = start + timeout * 1000 - xt_now_ms();
-		xt_session_set_timeout(cli.sess, left > 0 ? (int)left : 1);
-	} else
-		xt_session_set_timeout(cli.sess, 0);
+	if (timeout > 0)
+		deadline = start + timeout * 1000;
+	xt_session_set_timeout(cli.sess, 0);
+	pipe_out = fstat(STDOUT_FILENO, &sb) == 0 && S_ISFIFO(sb.st_mode);
+	/* Before presence, so that the stored messages are counted. */
+	if ((sm = xt_session_sm(cli.sess)) < 0)
+		die(sm, xt_session_errmsg(cli.sess));
+	if (!sm)
+		xt_cli_note(&cli, "the server has no Stream Management "
+		    "(XEP-0198): a message taken and not printed is lost");
 	esession_start(keep);
 	/* Initial presence: the server then hands over stored messages. */
 	if ((pres = xt_node_new("presence", XT_NS_CLIENT)) == NULL)
@@ -311,12 +382,31 @@ main(int argc, char *argv[])
 	xt_cli_note(&cli, "logged in as %s with %s; waiting",
 	    xt_session_jid(cli.sess), xt_session_mech(cli.sess));
 	while (count == 0 || got < count) {
-		if ((rc = xt_session_recv(cli.sess, &st, -1)) < 0)
+		if ((rc = xt_session_recv(cli.sess, &st, 0)) == XT_ETIMEOUT) {
+			struct pollfd p[2] = {
+				{ xt_session_fd(cli.sess), POLLIN, 0 },
+				{ STDOUT_FILENO, 0, 0 }
+			};
+			int64_t ms = -1;
+
+			if (deadline >= 0 && (ms = deadline - xt_now_ms()) <= 0)
+				break;
+			if (poll(p, 2, ms > INT_MAX ? INT_MAX : (int)ms) < 0 &&
+			    errno != EINTR)
+				die(XT_ESYS, "poll");
+			if (p[1].revents & (POLLERR | POLLHUP))
+				out_failed(EPIPE, sm);
+			continue;
+		}
+		if (rc < 0)
 			break;
 		/* RFC 6120 8.1.2.1: no 'from' means our own account. */
 		if ((from = xt_node_attr(st, "from")) == NULL)
 			from = cli.cfg.jid;
 		type = xt_node_attr(st, "type");
+		for (pick = nfilter == 0, i = 0; i < nfilter && !pick; i++)
+			pick = xt_jid_streq(from, filter[i],
+			    strchr(filter[i], '/') == NULL) == 1;
 		if (strcmp(st->name, "iq") == 0) {
 			if ((rc = xt_session_answer_iq(cli.sess, st)) < 0) {
 				xt_node_free(st);
@@ -324,22 +414,34 @@ main(int argc, char *argv[])
 			}
 		}
 		else if (strcmp(st->name, "message") == 0 &&
-		    (type == NULL || strcmp(type, "error") != 0) &&
-		    (filter == NULL || xt_jid_streq(from, filter,
-		    strchr(filter, '/') == NULL) == 1)) {
+		    (type == NULL || strcmp(type, "error") != 0)) {
+			/* Not ours to take: it stays on the server. */
+			if (!pick) {
+				xt_node_free(st);
+				continue;
+			}
 			show = xt_es_is(st) ? decrypt(st, from) : st;
 			if (show != NULL && print_message(show, from,
 			    strchr(cli.cfg.jid, '@') + 1, xml)) {
 				got++;
-				if (fflush(stdout) == EOF || ferror(stdout)) {
-					xt_cli_close(&cli, NULL);
-					err(1, "stdout");
+				if (fflush(stdout) == EOF || ferror(stdout))
+					out_failed(errno, sm);
+				if ((fd = drain()) != 0) {
+					if (show != st)
+						xt_node_free(show);
+					xt_node_free(st);
+					if (fd == 1)
+						out_failed(EPIPE, sm);
+					rc = XT_ETIMEOUT;
+					break;
 				}
 			}
 			if (show != st)
 				xt_node_free(show);
 		}
 		xt_node_free(st);
+		if ((rc = xt_session_handled(cli.sess)) < 0)
+			break;
 	}
 	if (rc == XT_ETIMEOUT && count == 0)
 		rc = XT_OK;

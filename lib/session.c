@@ -10,6 +10,7 @@
 #include <netinet/tcp.h>
 
 #include <errno.h>
+#include <inttypes.h>
 #include <poll.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -23,9 +24,11 @@
 #include "xt.h"
 
 #define QUEUE_MAX	4096
+#define SM_RING		8192	/* stanzas tracked past the acknowledged */
 
 struct qitem {
 	struct xt_node	*st;
+	uint32_t	 seq;		/* Stream Management count, 0: none */
 	struct qitem	*next;
 };
 
@@ -49,6 +52,18 @@ struct xt_session {
 	int			 dead;		/* no more I/O */
 	const char		*disco_name;	/* xt_session_disco */
 	const char *const	*disco_features;
+	/*
+	 * XEP-0198, inbound only: sm_in counts the stanzas received since
+	 * <enabled/>, sm_h is how many of them, from the first on without a
+	 * gap, the tool has handled, sm_acked the h last sent. A stanza
+	 * handled out of order waits in sm_done until the gap closes.
+	 */
+	int			 sm;
+	int			 closing;	/* our </stream:stream> sent */
+	uint32_t		 sm_in, sm_h, sm_acked;
+	uint32_t		 wire_seq;	/* of what wire_next gave */
+	uint32_t		 last_seq;	/* of what recv gave */
+	unsigned char		 sm_done[SM_RING / 8];
 	struct xt_error		 err;
 };
 
@@ -305,6 +320,7 @@ queue_push(struct xt_session *s, struct xt_node *st)
 		return fail(s, XT_ENOMEM, "out of memory");
 	}
 	q->st = st;
+	q->seq = s->wire_seq;
 	q->next = NULL;
 	if (s->qtail != NULL)
 		s->qtail->next = q;
@@ -327,8 +343,107 @@ queue_pop(struct xt_session *s)
 		s->qtail = NULL;
 	s->qlen--;
 	st = q->st;
+	s->last_seq = q->seq;
 	free(q);
 	return st;
+}
+
+/* ------------------------------------------------ stream management */
+
+static int	 wire_next(struct xt_session *, struct xt_node **, int64_t);
+
+static int
+sm_ack(struct xt_session *s)
+{
+	char buf[96];
+	int n;
+
+	if (!s->sm || s->closing || s->dead || s->sm_h == s->sm_acked)
+		return XT_OK;
+	n = snprintf(buf, sizeof(buf), "<a xmlns='%s' h='%" PRIu32 "'/>",
+	    XT_NS_SM, s->sm_h);
+	debug(s, '>', buf, n);
+	s->sm_acked = s->sm_h;
+	return raw_write(s, buf, n);
+}
+
+/* The stanza numbered seq is handled; the acknowledged prefix grows. */
+static void
+sm_handled(struct xt_session *s, uint32_t seq)
+{
+	uint32_t i;
+
+	/* Out of reach of the ring: it stays unacknowledged. */
+	if (!s->sm || seq == 0 || seq <= s->sm_h || seq - s->sm_h > SM_RING)
+		return;
+	i = seq % SM_RING;
+	s->sm_done[i / 8] |= 1u << (i % 8);
+	for (;;) {
+		i = (s->sm_h + 1) % SM_RING;
+		if ((s->sm_done[i / 8] & (1u << (i % 8))) == 0)
+			break;
+		s->sm_done[i / 8] &= ~(1u << (i % 8));
+		s->sm_h++;
+	}
+}
+
+int
+xt_session_sm(struct xt_session *s)
+{
+	static const char enable[] = "<enable xmlns='" XT_NS_SM "'/>";
+	struct xt_node *st;
+	int rc;
+
+	if (s->sm)
+		return 1;
+	if (s->features == NULL ||
+	    xt_node_child(s->features, "sm", XT_NS_SM) == NULL)
+		return 0;
+	debug(s, '>', enable, sizeof(enable) - 1);
+	if ((rc = raw_write(s, enable, sizeof(enable) - 1)) < 0)
+		return rc;
+	/* What comes before the answer is not counted (XEP-0198 4). */
+	for (;;) {
+		if ((rc = wire_next(s, &st, s->deadline)) < 0)
+			return rc;
+		if (st->ns != NULL && strcmp(st->ns, XT_NS_SM) == 0 &&
+		    (strcmp(st->name, "enabled") == 0 ||
+		    strcmp(st->name, "failed") == 0)) {
+			s->sm = strcmp(st->name, "enabled") == 0;
+			xt_node_free(st);
+			return s->sm;
+		}
+		if ((rc = queue_push(s, st)) < 0)
+			return rc;
+	}
+}
+
+int
+xt_session_handled(struct xt_session *s)
+{
+	sm_handled(s, s->last_seq);
+	s->last_seq = 0;
+	return sm_ack(s);
+}
+
+/*
+ * A Stream Management element from the server, or not: 1 if it was one
+ * (and dealt with), 0 if not, <0 on a write error.
+ */
+static int
+sm_element(struct xt_session *s, const struct xt_node *st)
+{
+	int rc;
+
+	if (!s->sm || st->ns == NULL || strcmp(st->ns, XT_NS_SM) != 0)
+		return 0;
+	if (strcmp(st->name, "r") == 0) {
+		/* The h of now, even if the last answer said the same. */
+		s->sm_acked = s->sm_h - 1;
+		if ((rc = sm_ack(s)) < 0)
+			return rc;
+	}
+	return 1;		/* <a/>: we request none; anything else */
 }
 
 /*
@@ -359,6 +474,19 @@ wire_next(struct xt_session *s, struct xt_node **out, int64_t deadline)
 				return fail(s, XT_EPROTO,
 				    "server: stream error %s", cond);
 			}
+			if ((rc = sm_element(s, st)) != 0) {
+				xt_node_free(st);
+				if (rc < 0)
+					return rc;
+				continue;
+			}
+			s->wire_seq = 0;
+			if (s->sm && st->ns != NULL &&
+			    strcmp(st->ns, XT_NS_CLIENT) == 0 &&
+			    (strcmp(st->name, "message") == 0 ||
+			    strcmp(st->name, "presence") == 0 ||
+			    strcmp(st->name, "iq") == 0))
+				s->wire_seq = ++s->sm_in;
 			*out = st;
 			return XT_OK;
 		}
@@ -393,15 +521,14 @@ xt_session_recv(struct xt_session *s, struct xt_node **st, int timeout_ms)
 {
 	int64_t d;
 
+	int rc;
+
 	if ((*st = queue_pop(s)) != NULL)
 		return XT_OK;
 	if (timeout_ms == 0) {
 		/* Only what is already decrypted or buffered in the parser. */
-		if ((*st = xt_parser_next(s->parser)) != NULL) {
-			debug_node(s, '<', *st);
-			return XT_OK;
-		}
-		if (s->tls == NULL || !xt_tls_pending(s->tls)) {
+		if (!xt_parser_ready(s->parser) &&
+		    (s->tls == NULL || !xt_tls_pending(s->tls))) {
 			struct pollfd pfd = { s->fd, POLLIN, 0 };
 
 			if (s->dead || poll(&pfd, 1, 0) <= 0)
@@ -410,7 +537,9 @@ xt_session_recv(struct xt_session *s, struct xt_node **st, int timeout_ms)
 		d = xt_now_ms();	/* a stanza half here waits for poll */
 	} else
 		d = deadline_for(s, timeout_ms);
-	return wire_next(s, st, d);
+	rc = wire_next(s, st, d);
+	s->last_seq = rc == XT_OK ? s->wire_seq : 0;
+	return rc;
 }
 
 void
@@ -614,6 +743,7 @@ xt_session_iq(struct xt_session *s, struct xt_node *iq,
 			if (is_simple(s, st)) {
 				rc = xt_session_answer_iq(s, st);
 				xt_node_free(st);
+				sm_handled(s, s->wire_seq);
 				if (rc < 0)
 					return rc;
 				continue;
@@ -622,12 +752,17 @@ xt_session_iq(struct xt_session *s, struct xt_node *iq,
 				return rc;
 			continue;
 		}
+		sm_handled(s, s->wire_seq);
 		if (!origin_ok(s, to, xt_node_attr(st, "from"))) {
 			/* A forged answer: drop it and keep waiting. */
 			xt_node_free(st);
 			continue;
 		}
 		break;
+	}
+	if ((rc = sm_ack(s)) < 0) {
+		xt_node_free(st);
+		return rc;
 	}
 	if (strcmp(type, "error") == 0) {
 		cond = xt_stanza_error(st);
@@ -1147,6 +1282,9 @@ xt_session_free(struct xt_session *s)
 	if (s == NULL)
 		return;
 	if (s->open && !s->dead) {
+		/* What was handled, then nothing more: the rest is the server's. */
+		(void)sm_ack(s);
+		s->closing = 1;
 		debug(s, '>', close_tag, sizeof(close_tag) - 1);
 		if (raw_write(s, close_tag, sizeof(close_tag) - 1) == XT_OK) {
 			/* Let the server finish what we sent; bounded. */

@@ -1534,6 +1534,13 @@ xt_parser_next(struct xt_parser *p)
 	return n;
 }
 
+/* 1 if xt_parser_next has an element to give, else 0. */
+int
+xt_parser_ready(const struct xt_parser *p)
+{
+	return p != NULL && p->qhead != NULL;
+}
+
 /*
  * Stream mode: the root element once its start tag was read, without
  * children; its attributes include the namespace declarations ("xmlns"

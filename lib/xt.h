@@ -216,6 +216,8 @@ int		 xt_parser_feed(struct xt_parser *p, const char *buf, size_t n,
 int		 xt_parser_finish(struct xt_parser *p, struct xt_error *e);
 /* The next complete depth-1 element, in order, owned by the caller; or NULL. */
 struct xt_node	*xt_parser_next(struct xt_parser *p);
+/* 1 if xt_parser_next has an element to give, else 0. */
+int		 xt_parser_ready(const struct xt_parser *p);
 /* Stream mode: the stream header (root element, no children) once seen. */
 const struct xt_node *xt_parser_header(const struct xt_parser *p);
 /* Stream mode: has the peer closed the stream (</stream:stream>)? */
@@ -462,6 +464,7 @@ int		 xt_sasl_done(const struct xt_sasl *s);
 #define XT_NS_PING	"urn:xmpp:ping"
 #define XT_NS_DELAY	"urn:xmpp:delay"
 #define XT_NS_SASLCB	"urn:xmpp:sasl-cb:0"
+#define XT_NS_SM	"urn:xmpp:sm:3"
 
 /* --debug sink: dir is '<' (received) or '>' (sent); text is redacted. */
 typedef void	(*xt_debug_fn)(void *arg, char dir, const char *text,
@@ -546,6 +549,24 @@ int		 xt_session_answer_iq(struct xt_session *s,
 int		 xt_session_fd(const struct xt_session *s);
 /* Send a whitespace keepalive (RFC 6120 4.6.1) to keep an idle link up. */
 int		 xt_session_keepalive(struct xt_session *s);
+/*
+ * Stream Management (XEP-0198), without resumption, so that what the
+ * server sends us is the server's until we say it was handled: enable it
+ * after login, before initial presence. 1 when enabled; 0 when the
+ * server does not offer it or refuses (nothing changes); < 0 on error.
+ * From then on the server's requests are answered with the number of
+ * stanzas handled without a gap, and what was not handled when the stream
+ * ends is the server's again (Prosody stores messages offline).
+ */
+int		 xt_session_sm(struct xt_session *s);
+/*
+ * The stanza xt_session_recv last gave is handled: done with, printed,
+ * or deliberately dropped. The server is told at once when the count of
+ * stanzas handled without a gap grows. A stanza never marked holds back
+ * the acknowledgement of every one after it. No-op without
+ * xt_session_sm. Returns XT_OK or a negative code if sending failed.
+ */
+int		 xt_session_handled(struct xt_session *s);
 /* A fresh stanza id (owned). */
 char		*xt_session_id(struct xt_session *s);
 /* Set or extend the deadline for everything that follows; <= 0 none. */

@@ -34,6 +34,7 @@
 #   XT_PROSODY_TLS=1.2  Prosody speaks TLS 1.2 only (then it offers -PLUS)
 #   XT_PROSODY_PASSWORD_HASH=SHA-256  SCRAM-SHA-256 instead of SCRAM-SHA-1
 #   XT_PROSODY_NO_PEP=1 Prosody runs without mod_pep (no PEP service at all)
+#   XT_PROSODY_NO_SM=1  Prosody runs without mod_smacks (no Stream Management)
 #   XT_PROSODY_LIMITS=10kb/s  load mod_limits with this c2s rate (Prosody's
 #                       syntax, k = 1000 bytes; Debian's default config has
 #                       10kb/s); unset or 0: no mod_limits, no rate limit
@@ -615,7 +616,7 @@ prosody_start() {
 # Write the configuration for new ports, start Prosody and wait until it
 # answers (15 s at most): 0 when it does, 2 when a port was in use, else 1.
 _xt_prosody_launch() {
-	local d=$XT_PROSODY_DIR level=info crt key deadline pep='"pep";'
+	local d=$XT_PROSODY_DIR level=info crt key deadline pep='"pep";' sm=' "smacks";'
 	local limits='' limits_cfg=''
 	XT_PORT=$(free_port) && XT_TLS_PORT=$(free_port) || return 1
 	export XT_PORT XT_TLS_PORT
@@ -626,6 +627,8 @@ _xt_prosody_launch() {
 	[ "${XT_PROSODY_TLS:-}" = 1.2 ] && key="$key, protocol = \"tlsv1_2\""
 	# XT_PROSODY_NO_PEP=1: a server without PEP (mod_pep is not loaded).
 	[ -z "${XT_PROSODY_NO_PEP:-}" ] || [ "$XT_PROSODY_NO_PEP" = 0 ] || pep=
+	# XT_PROSODY_NO_SM=1: without Stream Management (Debian enables it).
+	[ -z "${XT_PROSODY_NO_SM:-}" ] || [ "$XT_PROSODY_NO_SM" = 0 ] || sm=
 	# XT_PROSODY_LIMITS=RATE: mod_limits shapes what Prosody reads from each
 	# client to RATE.  A rate mod_limits cannot parse would silently become
 	# its fallback of 3000 B/s, so refuse it here.  The burst is for the
@@ -666,7 +669,7 @@ https_ports = { }
 
 modules_enabled = {
 	"roster"; "saslauth"; "tls"; "disco"; "ping"; ${pep}
-	"offline"; "presence"; "message"; "iq"; "carbons";${limits}
+	"offline"; "presence"; "message"; "iq"; "carbons";${sm}${limits}
 }
 modules_disabled = { }${limits_cfg}
 
