@@ -57,6 +57,7 @@ static struct xt_cli cli = {
 	.note = warnx
 };
 static int bounced;		/* a recipient's error came back */
+static int nbounced;		/* how many */
 static char **rcpt;
 static int nrcpt;
 static const char *subject, *mtype = "chat";
@@ -293,7 +294,24 @@ check_bounce(struct xt_node *st)
 	warnx("%s: %s not delivered: %s", from, st->name, why ? why :
 	    "error");
 	free(why);
+	nbounced++;
 	return 1;
+}
+
+/* The defined condition of an error stanza, or "". */
+static const char *
+error_condition(const struct xt_node *st)
+{
+	const struct xt_node *err, *c;
+
+	if (st == NULL || (err = xt_node_child(st, "error", NULL)) == NULL)
+		return "";
+	for (c = err->children; c != NULL; c = c->next)
+		if (c->name != NULL && c->ns != NULL &&
+		    strcmp(c->ns, XT_NS_STANZAS) == 0 &&
+		    strcmp(c->name, "text") != 0)
+			return c->name;
+	return "";
 }
 
 /* Look at what has arrived so far, without waiting. */
@@ -316,6 +334,57 @@ drain(void)
 }
 
 /*
+ * Our server takes a message for another domain before it knows whether
+ * it can reach it: ping each remote domain addressed. Its stanzas go out
+ * in order, so the answer comes after the bounces of what we sent there;
+ * an answer that the domain cannot be reached counts as one.
+ */
+static void
+remote_domains(const char *own)
+{
+	struct xt_node *iq, *reply;
+	struct xt_jid j, k;
+	const char *cond;
+	int i, l, rc, seen, before;
+
+	for (i = 0; i < nrcpt; i++) {
+		if (xt_jid_parse(rcpt[i], &j, NULL) < 0)
+			continue;
+		seen = xt_jid_streq(j.domain, own, 0) == 1;
+		for (l = 0; l < i && !seen; l++)
+			if (xt_jid_parse(rcpt[l], &k, NULL) == 0) {
+				seen = xt_jid_streq(j.domain, k.domain, 0) == 1;
+				xt_jid_free(&k);
+			}
+		if (seen) {
+			xt_jid_free(&j);
+			continue;
+		}
+		if ((iq = xt_node_new("iq", XT_NS_CLIENT)) == NULL ||
+		    xt_node_set_attr(iq, "type", "get") < 0 ||
+		    xt_node_set_attr(iq, "to", j.domain) < 0 ||
+		    xt_node_add_elem(iq, "ping", XT_NS_PING) == NULL)
+			die(XT_ENOMEM, "out of memory");
+		rc = xt_session_iq(cli.sess, iq, &reply, -1);
+		xt_node_free(iq);
+		if (rc < 0 && rc != XT_ESTANZA)
+			die(rc, xt_session_errmsg(cli.sess));
+		before = nbounced;
+		drain();
+		/* An error of its own (no ping there) proves it reachable. */
+		cond = rc == XT_ESTANZA ? error_condition(reply) : "";
+		if ((strcmp(cond, "remote-server-not-found") == 0 ||
+		    strcmp(cond, "remote-server-timeout") == 0) &&
+		    nbounced == before) {
+			warnx("%s: domain not reachable: %s", j.domain, cond);
+			bounced = 1;
+		}
+		xt_node_free(reply);
+		xt_jid_free(&j);
+	}
+}
+
+/*
  * A ping round trip: every bounce for what we sent arrives before its
  * answer, since the server handles our stanzas in order.
  */
@@ -331,6 +400,7 @@ round_trip(void)
 	if (domain == NULL)
 		die(XT_ENOMEM, "out of memory");
 	domain[strcspn(domain, "/")] = '\0';
+	remote_domains(domain);
 	if ((iq = xt_node_new("iq", XT_NS_CLIENT)) == NULL ||
 	    xt_node_set_attr(iq, "type", "get") < 0 ||
 	    xt_node_set_attr(iq, "to", domain) < 0 ||
