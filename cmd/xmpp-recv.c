@@ -451,6 +451,7 @@ main(int argc, char *argv[])
 	xt_cli_close(&cli, NULL);
 	xt_es_inbox_clear(&inbox);
 	free((char *)inbox.dir);
+	free(filter);
 	while (trusted != NULL) {
 		struct trusted *t = trusted;
 

@@ -16,6 +16,8 @@
 #define STANZA_MAX	(256 * 1024)	/* Prosody's default stanza limit */
 #define BODY_MAX	STANZA_MAX
 #define KEEPALIVE_MS	60000
+#define OUTBOX_MAX	4096		/* unacknowledged messages, at most */
+#define RELINK_MAX_MS	30000		/* the longest wait between logins */
 
 enum { O_LINES = XT_OPT_TOOL, O_RAW, O_KEY, O_ENCRYPT, O_SESSION,
     O_PASSFILE, O_STRICT };
@@ -56,6 +58,9 @@ static struct xt_cli cli = {
 	.login = 1,
 	.note = warnx
 };
+static int relinking;		/* --lines: a lost stream is logged in again */
+static struct xt_outbox outbox;	/* what the server has not acknowledged */
+static uint32_t asked;		/* the count last asked to be acknowledged */
 static int bounced;		/* a recipient's error came back */
 static int nbounced;		/* how many */
 static char **rcpt;
@@ -78,6 +83,75 @@ static void __attribute__((noreturn))
 die(int rc, const char *what)
 {
 	errx(xt_exit_status(rc), "%s", xt_cli_close(&cli, what));
+}
+
+/* A stream that was lost, which a new login may mend. */
+static int
+lost(int rc)
+{
+	return rc == XT_ECLOSED || rc == XT_ENET || rc == XT_EPROTO ||
+	    rc == XT_ETLS;
+}
+
+/* Stream Management, so that what the server did not take is known. */
+static void
+sm_start(void)
+{
+	int rc;
+
+	if ((rc = xt_session_sm(cli.sess)) < 0)
+		die(rc, xt_session_errmsg(cli.sess));
+	if (rc == 0)
+		xt_cli_note(&cli, "the server has no Stream Management "
+		    "(XEP-0198): if the connection is lost, the lines sent "
+		    "just before may be lost");
+	asked = 0;
+}
+
+/*
+ * --lines: the stream was lost. Log in again after 1 s, then after twice
+ * as long each time up to 30 s, for at most --timeout seconds (30 by
+ * default, 0: for ever); then send again, in order, every message the
+ * server had not acknowledged. Outside line mode, or for any other
+ * failure, the run ends.
+ */
+static void
+relink(int rc)
+{
+	char why[XT_ERRLEN];
+	int64_t end = -1;
+	long limit = cli.timeout < 0 ? 30 : cli.timeout;
+	int delay = 1000;
+
+	if (!relinking || !lost(rc))
+		die(rc, xt_session_errmsg(cli.sess));
+	/* What the old stream's server acknowledged is not sent again. */
+	xt_outbox_prune(&outbox, cli.sess);
+	snprintf(why, sizeof(why), "%s", xt_session_errmsg(cli.sess));
+	warnx("%s; logging in again", why);
+	if (limit > 0)
+		end = xt_now_ms() + limit * 1000;
+	for (;;) {
+		if (end >= 0 && xt_now_ms() + delay > end) {
+			snprintf(why + strlen(why), sizeof(why) - strlen(why),
+			    "; not logged in again within %ld s (--timeout)",
+			    limit);
+			die(rc, why);
+		}
+		poll(NULL, 0, delay);
+		delay = delay * 2 > RELINK_MAX_MS ? RELINK_MAX_MS : delay * 2;
+		if ((rc = xt_session_reconnect(cli.sess)) < 0) {
+			if (!lost(rc))
+				die(rc, xt_session_errmsg(cli.sess));
+			continue;
+		}
+		xt_session_set_timeout(cli.sess, 0);
+		sm_start();
+		if ((rc = xt_outbox_resend(&outbox, cli.sess)) == XT_OK)
+			break;
+	}
+	warnx("logged in again as %s; %zu message%s sent again",
+	    xt_session_jid(cli.sess), outbox.n, outbox.n == 1 ? "" : "s");
 }
 
 /*
@@ -247,7 +321,7 @@ send_node(const struct xt_node *st)
 	int rc;
 
 	if ((rc = xt_session_send(cli.sess, st)) < 0)
-		die(rc, xt_session_errmsg(cli.sess));
+		relink(rc);
 }
 
 /* --session: the ESession ends with the input (XEP-0116 section 10). */
@@ -325,12 +399,16 @@ drain(void)
 		bounced |= check_bounce(st);
 		rc = xt_session_answer_iq(cli.sess, st);
 		xt_node_free(st);
-		if (rc < 0)
-			die(rc, xt_session_errmsg(cli.sess));
+		if (rc >= 0)
+			rc = xt_session_handled(cli.sess);
+		if (rc < 0) {
+			relink(rc);
+			return;
+		}
 	}
 	/* Nothing more now is fine; a broken stream is not. */
 	if (rc != XT_ETIMEOUT)
-		die(rc, xt_session_errmsg(cli.sess));
+		relink(rc);
 }
 
 /*
@@ -339,7 +417,7 @@ drain(void)
  * in order, so the answer comes after the bounces of what we sent there;
  * an answer that the domain cannot be reached counts as one.
  */
-static void
+static int
 remote_domains(const char *own)
 {
 	struct xt_node *iq, *reply;
@@ -367,8 +445,10 @@ remote_domains(const char *own)
 			die(XT_ENOMEM, "out of memory");
 		rc = xt_session_iq(cli.sess, iq, &reply, -1);
 		xt_node_free(iq);
-		if (rc < 0 && rc != XT_ESTANZA)
-			die(rc, xt_session_errmsg(cli.sess));
+		if (rc < 0 && rc != XT_ESTANZA) {
+			xt_jid_free(&j);
+			return rc;
+		}
 		before = nbounced;
 		drain();
 		/* An error of its own (no ping there) proves it reachable. */
@@ -382,6 +462,7 @@ remote_domains(const char *own)
 		xt_node_free(reply);
 		xt_jid_free(&j);
 	}
+	return XT_OK;
 }
 
 /*
@@ -400,18 +481,19 @@ round_trip(void)
 	if (domain == NULL)
 		die(XT_ENOMEM, "out of memory");
 	domain[strcspn(domain, "/")] = '\0';
-	remote_domains(domain);
 	if ((iq = xt_node_new("iq", XT_NS_CLIENT)) == NULL ||
 	    xt_node_set_attr(iq, "type", "get") < 0 ||
 	    xt_node_set_attr(iq, "to", domain) < 0 ||
 	    (ping = xt_node_add_elem(iq, "ping", XT_NS_PING)) == NULL)
 		die(XT_ENOMEM, "out of memory");
-	rc = xt_session_iq(cli.sess, iq, NULL, -1);
+	/* A stream lost meanwhile (--lines): again, on the new one. */
+	while ((rc = remote_domains(domain)) < 0 ||
+	    ((rc = xt_session_iq(cli.sess, iq, NULL, -1)) < 0 &&
+	    rc != XT_ESTANZA))
+		relink(rc);
+	/* Any answer, even an error, proves the server read all before. */
 	xt_node_free(iq);
 	free(domain);
-	/* Any answer, even an error, proves the server read all before. */
-	if (rc < 0 && rc != XT_ESTANZA)
-		die(rc, xt_session_errmsg(cli.sess));
 	drain();
 }
 
@@ -431,12 +513,51 @@ static void
 send_body(const char *body, size_t n)
 {
 	struct xt_node *m;
-	int i;
+	int i, rc;
 
 	for (i = 0; i < nrcpt; i++) {
 		m = make_message(rcpt[i], body, n);
-		send_node(m);
-		xt_node_free(m);
+		if (!relinking) {
+			send_node(m);
+			xt_node_free(m);
+		} else if ((rc = xt_outbox_send(&outbox, cli.sess, m)) < 0)
+			relink(rc);	/* m is sent again from the outbox */
+	}
+}
+
+/*
+ * --lines, after each read: drop what the server has acknowledged, ask
+ * for the rest, and while too much is unacknowledged, wait for it.
+ */
+static void
+settle(void)
+{
+	struct xt_node *st;
+	uint32_t sent, acked;
+	int rc;
+
+	for (;;) {
+		drain();
+		xt_session_sm_count(cli.sess, &sent, &acked);
+		if (xt_outbox_prune(&outbox, cli.sess) > 0 && sent != asked) {
+			asked = sent;
+			if ((rc = xt_session_sm_request(cli.sess)) < 0) {
+				relink(rc);
+				continue;
+			}
+		}
+		if (outbox.n <= OUTBOX_MAX)
+			return;
+		/* The server is behind: wait for its answer. */
+		if ((rc = xt_session_recv(cli.sess, &st, 1000)) == XT_OK) {
+			bounced |= check_bounce(st);
+			rc = xt_session_answer_iq(cli.sess, st);
+			xt_node_free(st);
+			if (rc >= 0)
+				rc = xt_session_handled(cli.sess);
+		}
+		if (rc < 0 && rc != XT_ETIMEOUT)
+			relink(rc);
 	}
 }
 
@@ -466,12 +587,23 @@ send_lines(void)
 		keepalive_ms = (int)v * 1000;
 	}
 	for (;;) {
+		struct pollfd p[2] = { in, { xt_session_fd(cli.sess), POLLIN,
+		    0 } };
+
 		/* Idle for a while: answer the server, keep the link up. */
-		if (poll(&in, 1, keepalive_ms) == 0) {
+		if ((rc = poll(p, 2, keepalive_ms)) == 0) {
 			drain();
 			if ((rc = xt_session_keepalive(cli.sess)) < 0)
-				die(rc, xt_session_errmsg(cli.sess));
+				relink(rc);
 			continue;
+		}
+		if (rc < 0)
+			continue;	/* EINTR */
+		/* The server first: a lost stream is mended before a line. */
+		if (p[1].revents != 0) {
+			drain();
+			if (p[0].revents == 0)
+				continue;
 		}
 		r = read(0, buf + have, sizeof(buf) - 1 - have);
 		if (r < 0 && errno == EINTR)
@@ -507,7 +639,7 @@ send_lines(void)
 			stop(lineno + 1, "over the stanza limit");
 		memmove(buf, buf + start, have - start);
 		have -= start;
-		drain();
+		settle();
 	}
 	if (enc.es != NULL)
 		end_session();
@@ -703,6 +835,7 @@ main(int argc, char *argv[])
 		errx(xt_exit_status(rc), "%s", rc == XT_ENOTFOUND ? "--encrypt: "
 		    "no key of ours in the key store to sign with (xmpp-keygen "
 		    "makes one)" : e.msg);
+	cli.reconnect = lines;	/* the password kept to log in again */
 	if ((rc = xt_cli_login(&cli, -1, &e)) < 0)
 		die(rc, e.msg);
 	if (enc.on)
@@ -710,7 +843,10 @@ main(int argc, char *argv[])
 	if (lines) {
 		/* A line may come at any time: no overall deadline now. */
 		xt_session_set_timeout(cli.sess, 0);
+		sm_start();
+		relinking = 1;
 		send_lines();
+		xt_outbox_clear(&outbox);
 	} else if (rawmode) {
 		for (i = 0; i < nraw; i++) {
 			if (xt_node_attr(raw[i], "id") == NULL) {

@@ -61,6 +61,7 @@ struct xt_session {
 	int			 sm;
 	int			 closing;	/* our </stream:stream> sent */
 	uint32_t		 sm_in, sm_h, sm_acked;
+	uint32_t		 sm_out, sm_peer;	/* sent, server's h */
 	uint32_t		 wire_seq;	/* of what wire_next gave */
 	uint32_t		 last_seq;	/* of what recv gave */
 	unsigned char		 sm_done[SM_RING / 8];
@@ -279,6 +280,11 @@ xt_session_send(struct xt_session *s, const struct xt_node *st)
 		return fail(s, rc, "cannot serialize a stanza");
 	debug_node(s, '>', st);
 	rc = raw_write(s, text, len);
+	/* XEP-0198 counts stanzas, whether or not the write went through. */
+	if (s->sm && st->ns != NULL && strcmp(st->ns, XT_NS_CLIENT) == 0 &&
+	    (strcmp(st->name, "message") == 0 ||
+	    strcmp(st->name, "presence") == 0 || strcmp(st->name, "iq") == 0))
+		s->sm_out++;
 	if (st->ns != NULL && strcmp(st->ns, XT_NS_SASL) == 0)
 		xt_wipe(text, len);
 	free(text);
@@ -433,6 +439,9 @@ xt_session_handled(struct xt_session *s)
 static int
 sm_element(struct xt_session *s, const struct xt_node *st)
 {
+	const char *h;
+	char *end;
+	unsigned long v;
 	int rc;
 
 	if (!s->sm || st->ns == NULL || strcmp(st->ns, XT_NS_SM) != 0)
@@ -442,8 +451,36 @@ sm_element(struct xt_session *s, const struct xt_node *st)
 		s->sm_acked = s->sm_h - 1;
 		if ((rc = sm_ack(s)) < 0)
 			return rc;
+	} else if (strcmp(st->name, "a") == 0 &&
+	    (h = xt_node_attr(st, "h")) != NULL) {
+		errno = 0;
+		v = strtoul(h, &end, 10);
+		/* More than we sent, or not a number: not believed. */
+		if (errno == 0 && *h != '\0' && *end == '\0' &&
+		    v <= UINT32_MAX && (uint32_t)v - s->sm_peer <=
+		    s->sm_out - s->sm_peer)
+			s->sm_peer = (uint32_t)v;
 	}
-	return 1;		/* <a/>: we request none; anything else */
+	return 1;
+}
+
+void
+xt_session_sm_count(const struct xt_session *s, uint32_t *sent,
+    uint32_t *acked)
+{
+	*sent = s->sm ? s->sm_out : 0;
+	*acked = s->sm ? s->sm_peer : 0;
+}
+
+int
+xt_session_sm_request(struct xt_session *s)
+{
+	static const char r[] = "<r xmlns='" XT_NS_SM "'/>";
+
+	if (!s->sm || s->dead || s->closing)
+		return XT_OK;
+	debug(s, '>', r, sizeof(r) - 1);
+	return raw_write(s, r, sizeof(r) - 1);
 }
 
 /*
@@ -1260,7 +1297,7 @@ xt_session_connect(struct xt_session *s)
 		return rc;
 	rc = sasl_login(s);
 	/* The password has done its work, whatever the outcome. */
-	if (s->password != NULL) {
+	if (s->password != NULL && !s->o.reconnect) {
 		xt_wipe(s->password, strlen(s->password));
 		gcry_free(s->password);
 		s->password = NULL;
@@ -1270,6 +1307,38 @@ xt_session_connect(struct xt_session *s)
 	if ((rc = stream_open(s)) < 0)
 		return rc;
 	return bind_resource(s);
+}
+
+int
+xt_session_reconnect(struct xt_session *s)
+{
+	struct xt_node *st;
+
+	if (!s->o.reconnect || s->password == NULL)
+		return fail(s, XT_EINVAL, "cannot log in again");
+	while ((st = queue_pop(s)) != NULL)
+		xt_node_free(st);
+	xt_tls_free(s->tls);
+	s->tls = NULL;
+	if (s->fd >= 0)
+		close(s->fd);
+	s->fd = -1;
+	xt_parser_free(s->parser);
+	s->parser = NULL;
+	xt_node_free(s->features);
+	s->features = NULL;
+	xt_jid_free(&s->jid);
+	free(s->bare);
+	free(s->full);
+	s->bare = s->full = NULL;
+	s->open = s->dead = s->closing = 0;
+	s->sm = 0;
+	s->sm_in = s->sm_h = s->sm_acked = s->sm_out = s->sm_peer = 0;
+	s->wire_seq = s->last_seq = 0;
+	memset(s->sm_done, 0, sizeof(s->sm_done));
+	s->deadline = s->o.timeout_ms > 0 ? xt_now_ms() + s->o.timeout_ms :
+	    -1;
+	return xt_session_connect(s);
 }
 
 void

@@ -481,6 +481,7 @@ struct xt_session_opts {
 	const char	*pin;
 	const char	*mechanisms;	/* allowed SASL mechanisms or NULL */
 	int		 timeout_ms;	/* bound for connect+login, <= 0 none */
+	int		 reconnect;	/* keep the password for a reconnect */
 	struct xt_xml_limits limits;	/* zeros: defaults */
 	xt_debug_fn	 debug;
 	void		*debug_arg;
@@ -496,6 +497,13 @@ struct xt_session *xt_session_new(const struct xt_session_opts *o);
  * is sent before the TLS handshake verified.
  */
 int		 xt_session_connect(struct xt_session *s);
+/*
+ * After the connection was lost: forget it (nothing is sent on it) and
+ * connect and log in again, the login bounded by opts.timeout_ms from now.
+ * Needs opts.reconnect (else XT_EINVAL). Stanzas queued from the old
+ * stream are dropped; Stream Management starts over (disabled).
+ */
+int		 xt_session_reconnect(struct xt_session *s);
 /* The message for the last failure. */
 const char	*xt_session_errmsg(const struct xt_session *s);
 /* The bound full JID (NULL before connect). */
@@ -567,6 +575,33 @@ int		 xt_session_sm(struct xt_session *s);
  * xt_session_sm. Returns XT_OK or a negative code if sending failed.
  */
 int		 xt_session_handled(struct xt_session *s);
+/*
+ * Outbound Stream Management: *sent is the number of stanzas sent since
+ * xt_session_sm enabled it, *acked how many of them the server has said
+ * it handled (its last <a h/>). Both 0 without it.
+ */
+void		 xt_session_sm_count(const struct xt_session *s,
+		    uint32_t *sent, uint32_t *acked);
+/* Ask the server how many it has handled (<r/>); no-op without SM. */
+int		 xt_session_sm_request(struct xt_session *s);
+
+/*
+ * Stanzas sent under Stream Management and not yet acknowledged, to be
+ * sent again on a new stream (lib/outbox.c). Zero-initialise.
+ */
+struct xt_outbox {
+	struct xt_outbox_item	*head, *tail;
+	size_t			 n;
+};
+/* Send st (the outbox takes it) and keep it until acknowledged. */
+int		 xt_outbox_send(struct xt_outbox *ob, struct xt_session *s,
+		    struct xt_node *st);
+/* Drop what the server has acknowledged; returns how many are left. */
+size_t		 xt_outbox_prune(struct xt_outbox *ob,
+		    const struct xt_session *s);
+/* Send all that is left again, in order, on the session's new stream. */
+int		 xt_outbox_resend(struct xt_outbox *ob, struct xt_session *s);
+void		 xt_outbox_clear(struct xt_outbox *ob);
 /* A fresh stanza id (owned). */
 char		*xt_session_id(struct xt_session *s);
 /* Set or extend the deadline for everything that follows; <= 0 none. */
@@ -1006,6 +1041,8 @@ struct xt_cli {
 	xt_note_fn	 note;		/* -v explanations, or NULL */
 	int		 debug_fd;	/* where --debug writes (0: 2) */
 	int		 quiet;		/* no -v note of the login */
+	int		 reconnect;	/* keep the password to log in again
+					   (xt_session_reconnect) */
 
 	/* Filled in. */
 	int		 verbose;	/* -v */

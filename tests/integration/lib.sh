@@ -618,7 +618,9 @@ prosody_start() {
 _xt_prosody_launch() {
 	local d=$XT_PROSODY_DIR level=info crt key deadline pep='"pep";' sm=' "smacks";'
 	local limits='' limits_cfg=''
-	XT_PORT=$(free_port) && XT_TLS_PORT=$(free_port) || return 1
+	if [ -z "${_XT_SAME_PORTS:-}" ]; then
+		XT_PORT=$(free_port) && XT_TLS_PORT=$(free_port) || return 1
+	fi
 	export XT_PORT XT_TLS_PORT
 	[ -z "${XT_PROSODY_DEBUG:-}" ] || [ "${XT_PROSODY_DEBUG}" = 0 ] || level=debug
 	crt=$(_xt_lua "$d/certs/xt.test.crt")
@@ -749,6 +751,13 @@ _xt_prosody_probe() {
 
 # prosody_stop: stop Prosody (SIGTERM, SIGKILL after 5 s).  Idempotent; run
 # by the EXIT trap.
+# prosody_restart: stop Prosody and start it again on the same ports, with
+# the same accounts and stored messages (a server restart as clients see it).
+prosody_restart() {
+	prosody_stop
+	_XT_SAME_PORTS=1 _xt_prosody_launch
+}
+
 prosody_stop() {
 	if [ -n "$XT_PROSODY_WATCHDOG" ]; then
 		kill -TERM "$XT_PROSODY_WATCHDOG" 2>/dev/null || :
