@@ -500,9 +500,11 @@ serve(const struct xt_pubkey *pk)
 			r = reply(st);
 			if (xt_node_add(r, xt_pubkey_node(pk)) == NULL)
 				die(XT_ENOMEM, "out of memory");
+			/* No 'from': our own account (RFC 6120 8.1.2.1). */
 			if (cli.verbose)
 				warnx("key sent to %s",
-				    xt_node_attr(st, "from"));
+				    xt_node_attr(st, "from") != NULL ?
+				    xt_node_attr(st, "from") : cli.cfg.jid);
 		} else if ((rc = xt_session_answer_iq(cli.sess, st)) < 0)
 			die(rc, xt_session_errmsg(cli.sess));
 		if (r != NULL && (rc = xt_session_send(cli.sess, r)) < 0)

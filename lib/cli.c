@@ -271,6 +271,10 @@ xt_cli_login(struct xt_cli *c, int timeout_ms, struct xt_error *e)
 
 	if ((rc = xt_cli_account(c, e)) < 0)
 		return rc;
+	/* A mechanism we do not speak is a typo, not a failed login. */
+	if (c->cfg.mechanisms != NULL &&
+	    (rc = xt_sasl_check_list(c->cfg.mechanisms, e)) < 0)
+		return rc;
 	memset(&so, 0, sizeof(so));
 	so.tool = c->tool;
 	so.reconnect = c->reconnect;

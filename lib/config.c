@@ -132,6 +132,23 @@ secret_dup(const char *s)
 	return p;
 }
 
+/* $XMPP_PASSWORD, taken out of the environment by xt_config_take_env. */
+static char *env_password;
+
+void
+xt_config_take_env(void)
+{
+	char *v;
+
+	if ((v = getenv("XMPP_PASSWORD")) == NULL)
+		return;
+	xt_free_secret(env_password);
+	env_password = *v != '\0' ? secret_dup(v) : NULL;
+	/* No child (password_command, a pager) inherits it, nor /proc. */
+	xt_wipe(v, strlen(v));
+	unsetenv("XMPP_PASSWORD");
+}
+
 /* A pin is "sha256:" and the base64 of 32 bytes (DESIGN.md 2). */
 static int
 pin_ok(const char *v)
@@ -648,11 +665,13 @@ from_tty(const char *jid, char **pw, struct xt_error *e)
 int
 xt_config_password(const struct xt_config *c, char **pw, struct xt_error *e)
 {
-	const char *env = getenv("XMPP_PASSWORD");
+	const char *env;
 	char *buf;
 	size_t n;
 	int rc;
 
+	xt_config_take_env();
+	env = env_password;
 	*pw = NULL;
 	if (c->password_file != NULL) {
 		if ((rc = xt_file_read(c->password_file, SECRET_MAX,

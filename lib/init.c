@@ -44,6 +44,7 @@ xt_init(struct xt_error *e)
 		return xt_error_set(e, XT_ETLS, "gnutls: %s",
 		    gnutls_strerror(rc));
 	xmlInitParser();
+	xt_config_take_env();
 	done = 1;
 	return XT_OK;
 }

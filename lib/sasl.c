@@ -437,6 +437,34 @@ inlist(const char *list, const char *name)
 	return 0;
 }
 
+int
+xt_sasl_check_list(const char *list, struct xt_error *e)
+{
+	const char *p, *q, *end;
+	size_t i, known, n = 0;
+
+	for (p = list; *p != '\0'; p = *q != '\0' ? q + 1 : q) {
+		if ((q = strchr(p, ',')) == NULL)
+			q = p + strlen(p);
+		for (end = q; p < end && (*p == ' ' || *p == '\t'); p++)
+			;
+		while (end > p && (end[-1] == ' ' || end[-1] == '\t'))
+			end--;
+		if (end == p)
+			continue;
+		for (known = 0, i = 0; i < NMECHS && !known; i++)
+			known = eqnocase(p, end - p, mechs[i].name);
+		if (!known)
+			return xt_error_set(e, XT_EINVAL, "mechanisms: %.*s: "
+			    "not one the tools speak (SCRAM-SHA-256-PLUS, "
+			    "SCRAM-SHA-1-PLUS, SCRAM-SHA-256, SCRAM-SHA-1, "
+			    "PLAIN)", (int)(end - p > 64 ? 64 : end - p), p);
+		n++;
+	}
+	return n > 0 ? XT_OK : xt_error_set(e, XT_EINVAL, "mechanisms: an "
+	    "empty list allows no login");
+}
+
 /*
  * The best mechanism of offered (n names, NULL entries skipped) in the
  * order of DESIGN.md 2: SCRAM-SHA-256-PLUS, SCRAM-SHA-1-PLUS,

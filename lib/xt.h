@@ -413,6 +413,11 @@ enum xt_sasl_mech xt_sasl_mech_byname(const char *name);
  * binding type this TLS session can produce (NULL for none). PLAIN only
  * when plain_ok. Returns XT_SASL_NONE if nothing fits.
  */
+/*
+ * A list for xt_sasl_choose as a user gave it: XT_EINVAL naming the first
+ * name that is not a mechanism of ours, or for a list without any.
+ */
+int		 xt_sasl_check_list(const char *list, struct xt_error *e);
 enum xt_sasl_mech xt_sasl_choose(const char *const *offered, size_t n,
 		    const char *allowed, const char *cbtype, int plain_ok);
 
@@ -671,6 +676,11 @@ int		 xt_config_account(struct xt_config *c, const char *opt,
  * sendxmpprc password, $XMPP_PASSWORD, a prompt on /dev/tty with echo off.
  * *pw in secure memory: release with xt_free_secret.
  */
+/*
+ * Take $XMPP_PASSWORD out of the environment (kept in secure memory for
+ * xt_config_password), so that no child inherits it; xt_init does it.
+ */
+void		 xt_config_take_env(void);
 int		 xt_config_password(const struct xt_config *c, char **pw,
 		    struct xt_error *e);
 /* Free what xt_config_load set (wiping the password). */

@@ -298,6 +298,13 @@ test_password(void)
 	is_str(pw, "cmdpw", "its first line");
 	xt_free_secret(pw);
 	free(c.password_command);
+	c.password_command = strdup("echo \"${XMPP_PASSWORD-unset}\"");
+	is_int(xt_config_password(&c, &pw, &e), XT_OK,
+	    "password_command with $XMPP_PASSWORD set");
+	is_str(pw, "unset", "the command does not inherit $XMPP_PASSWORD");
+	ok(getenv("XMPP_PASSWORD") == NULL, "it is out of the environment");
+	xt_free_secret(pw);
+	free(c.password_command);
 	c.password_command = strdup("exit 3");
 	is_int(xt_config_password(&c, &pw, &e), XT_EINVAL,
 	    "a failing password_command is an error");
@@ -307,7 +314,8 @@ test_password(void)
 	is_int(xt_config_password(&c, &pw, &e), XT_OK, "$XMPP_PASSWORD");
 	is_str(pw, "envpw", "its value");
 	xt_free_secret(pw);
-	unsetenv("XMPP_PASSWORD");
+	/* Taken once, kept for the process; set empty, it is forgotten. */
+	setenv("XMPP_PASSWORD", "", 1);
 
 	/* No terminal: a clear error instead of a hang. */
 	if (fork() == 0) {

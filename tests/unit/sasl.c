@@ -721,6 +721,25 @@ test_choose(void)
 }
 
 static void
+test_check_list(void)
+{
+	struct xt_error e = { 0, "" };
+
+	is_int(xt_sasl_check_list("SCRAM-SHA-1", &e), XT_OK, "one name");
+	is_int(xt_sasl_check_list(" plain ,scram-sha-256-plus,", &e), XT_OK,
+	    "names in any case, blanks and an empty item");
+	is_int(xt_sasl_check_list("SCRAM-SHA-1, DIGEST-MD5", &e), XT_EINVAL,
+	    "a mechanism of no tool here");
+	ok(strncmp(e.msg, "mechanisms: DIGEST-MD5: not one the tools speak",
+	    47) == 0, "names it: %s", e.msg);
+	is_int(xt_sasl_check_list("SCRAM-SHA-1-", &e), XT_EINVAL,
+	    "a prefix is not a name");
+	is_int(xt_sasl_check_list(" , ", &e), XT_EINVAL, "no name at all");
+	ok(strcmp(e.msg, "mechanisms: an empty list allows no login") == 0,
+	    "says so: %s", e.msg);
+}
+
+static void
 test_names(void)
 {
 	static const struct {
@@ -819,6 +838,7 @@ main(void)
 	test_pbkdf2();
 	test_choose();
 	test_names();
+	test_check_list();
 	test_b64();
 	return done();
 }
