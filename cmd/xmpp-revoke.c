@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "xt.h"
 
@@ -74,11 +75,25 @@ sign(const char *path, const char *keyspec, const char *passfile,
 	size_t spkilen, len;
 	int rc;
 
-	if ((rc = xt_cli_pubkey(&cli, path, &pk, &e)) < 0)
+	/*
+	 * Nothing given and a terminal on stdin: with -k, the stored key
+	 * revokes itself; without, say what to give rather than wait.
+	 */
+	if (path == NULL && isatty(STDIN_FILENO)) {
+		if (keyspec == NULL)
+			errx(2, "stdin is a terminal: give the <pubkey/> to "
+			    "revoke as a file, or -k KEYID for a key of the "
+			    "key store");
+		if ((rc = xt_key_open(keyspec, passfile, &key, &keypath,
+		    &e)) < 0)
+			errx(xt_exit_status(rc), "%s", e.msg);
+		if ((rc = xt_keystore_pub(keypath, &pk, &e)) < 0)
+			errx(xt_exit_status(rc), "%s", e.msg);
+	} else if ((rc = xt_cli_pubkey(&cli, path, &pk, &e)) < 0)
 		errx(xt_exit_status(rc), "%s", e.msg);
 	/* By default the key revokes itself: find it by its id. */
-	if ((rc = xt_key_open(keyspec ? keyspec : pk.keyid, passfile, &key,
-	    &keypath, &e)) < 0) {
+	else if ((rc = xt_key_open(keyspec ? keyspec : pk.keyid, passfile,
+	    &key, &keypath, &e)) < 0) {
 		if (rc == XT_ENOTFOUND && keyspec == NULL)
 			errx(1, "no private key %s in the key store; name the "
 			    "signing key with -k", pk.keyid);
