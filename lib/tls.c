@@ -161,6 +161,45 @@ out:
 	return ok;
 }
 
+/*
+ * What to do next, after a refusal: the server key's pin, for a user who
+ * has checked it with the server's administrator (as ssh shows a key).
+ */
+static void
+pin_hint(struct xt_tls *t)
+{
+	const gnutls_datum_t *certs;
+	gnutls_x509_crt_t crt = NULL;
+	gnutls_pubkey_t pub = NULL;
+	gnutls_datum_t spki = { NULL, 0 };
+	unsigned char digest[32];
+	char *b64 = NULL;
+	size_t len = strlen(t->why);
+	unsigned n;
+
+	if (len > 0 && t->why[len - 1] == '.')
+		t->why[--len] = '\0';
+	certs = gnutls_certificate_get_peers(t->session, &n);
+	if (certs == NULL || n == 0 || gnutls_x509_crt_init(&crt) < 0)
+		return;
+	if (gnutls_x509_crt_import(crt, &certs[0], GNUTLS_X509_FMT_DER) >= 0 &&
+	    gnutls_pubkey_init(&pub) >= 0 &&
+	    gnutls_pubkey_import_x509(pub, crt, 0) >= 0 &&
+	    gnutls_pubkey_export2(pub, GNUTLS_X509_FMT_DER, &spki) >= 0) {
+		gcry_md_hash_buffer(GCRY_MD_SHA256, digest, spki.data,
+		    spki.size);
+		if (xt_b64_encode(digest, sizeof(digest), &b64) == XT_OK)
+			snprintf(t->why + len, sizeof(t->why) - len, "; trust "
+			    "its CA with --cafile, or its key with --pin "
+			    "sha256:%s once checked", b64);
+		free(b64);
+	}
+	gnutls_free(spki.data);
+	if (pub != NULL)
+		gnutls_pubkey_deinit(pub);
+	gnutls_x509_crt_deinit(crt);
+}
+
 static int
 verify_cb(gnutls_session_t session)
 {
@@ -208,6 +247,7 @@ verify_cb(gnutls_session_t session)
 	} else
 		snprintf(t->why, sizeof(t->why), "certificate for %s refused",
 		    t->udomain);
+	pin_hint(t);
 	return -1;
 }
 
