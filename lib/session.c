@@ -49,6 +49,9 @@ struct xt_session {
 	unsigned		 idseq;
 	char			 idprefix[9];
 	int			 open;		/* our stream header sent */
+	char			 where[300];	/* "host port N", once connected */
+	const char		*stage;		/* what we wait for, for errors */
+	char			 stagebuf[160];
 	int			 dead;		/* no more I/O */
 	const char		*disco_name;	/* xt_session_disco */
 	const char *const	*disco_features;
@@ -108,6 +111,7 @@ xt_session_new(const struct xt_session_opts *o)
 	snprintf(s->idprefix, sizeof(s->idprefix), "%02x%02x%02x%02x",
 	    rnd[0], rnd[1], rnd[2], rnd[3]);
 	s->deadline = o->timeout_ms > 0 ? xt_now_ms() + o->timeout_ms : -1;
+	s->stage = "the server";
 	return s;
 }
 
@@ -187,7 +191,8 @@ raw_write(struct xt_session *s, const char *buf, size_t n)
 			pfd.events = POLLOUT;
 			r = poll(&pfd, 1, xt_ms_left(s->deadline));
 			if (r == 0)
-				return fail(s, XT_ETIMEOUT, "write timed out");
+				return fail(s, XT_ETIMEOUT, "%s: timed out "
+				    "writing (%s)", s->where, s->stage);
 			continue;
 		}
 		if (w < 0) {
@@ -212,8 +217,8 @@ raw_read(struct xt_session *s, char *buf, size_t n, int64_t deadline)
 	if (s->tls != NULL) {
 		r = xt_tls_read(s->tls, buf, n, deadline, &s->err);
 		if (r == XT_ETIMEOUT)
-			return fail(s, XT_ETIMEOUT, "timed out waiting for "
-			    "the server");
+			return fail(s, XT_ETIMEOUT, "%s: timed out waiting "
+			    "for %s", s->where, s->stage);
 		return r;
 	}
 	for (;;) {
@@ -226,8 +231,8 @@ raw_read(struct xt_session *s, char *buf, size_t n, int64_t deadline)
 		pfd.events = POLLIN;
 		p = poll(&pfd, 1, xt_ms_left(deadline));
 		if (p == 0)
-			return fail(s, XT_ETIMEOUT, "timed out waiting for "
-			    "the server");
+			return fail(s, XT_ETIMEOUT, "%s: timed out waiting "
+			    "for %s", s->where, s->stage);
 	}
 }
 
@@ -408,6 +413,7 @@ xt_session_sm(struct xt_session *s)
 	debug(s, '>', enable, sizeof(enable) - 1);
 	if ((rc = raw_write(s, enable, sizeof(enable) - 1)) < 0)
 		return rc;
+	s->stage = "the answer to <enable/> (Stream Management)";
 	/* What comes before the answer is not counted (XEP-0198 4). */
 	for (;;) {
 		if ((rc = wire_next(s, &st, s->deadline)) < 0)
@@ -574,6 +580,7 @@ xt_session_recv(struct xt_session *s, struct xt_node **st, int timeout_ms)
 		d = xt_now_ms();	/* a stanza half here waits for poll */
 	} else
 		d = deadline_for(s, timeout_ms);
+	s->stage = "the server";
 	rc = wire_next(s, st, d);
 	s->last_seq = rc == XT_OK ? s->wire_seq : 0;
 	return rc;
@@ -763,6 +770,10 @@ xt_session_iq(struct xt_session *s, struct xt_node *iq,
 	to = xt_node_attr(iq, "to");
 	if ((rc = xt_session_send(s, iq)) < 0)
 		return rc;
+	snprintf(s->stagebuf, sizeof(s->stagebuf), "the answer of %s to "
+	    "our %s", to ? to : s->jid.domain, iq->children &&
+	    iq->children->name ? iq->children->name : "iq");
+	s->stage = s->stagebuf;
 	for (;;) {
 		if ((rc = wire_next(s, &st, d)) < 0)
 			return rc;
@@ -1241,8 +1252,9 @@ connect_any(struct xt_session *s, int *direct)
 			return fail(s, XT_EINVAL, "%s: not host[:port]",
 			    s->o.server);
 		*direct = s->o.direct_tls;
-		rc = xt_net_connect(host, port ? port : *direct ? 5223 : 5222,
-		    s->deadline, &s->fd, &s->err);
+		port = port ? port : *direct ? 5223 : 5222;
+		rc = xt_net_connect(host, port, s->deadline, &s->fd, &s->err);
+		snprintf(s->where, sizeof(s->where), "%s port %u", host, port);
 		free(host);
 		return rc;
 	}
@@ -1261,6 +1273,8 @@ connect_any(struct xt_session *s, int *direct)
 		rc = xt_net_connect(list[i].host, list[i].port, s->deadline,
 		    &s->fd, &s->err);
 		if (rc == XT_OK) {
+			snprintf(s->where, sizeof(s->where), "%s port %u",
+			    list[i].host, list[i].port);
 			*direct = list[i].direct_tls;
 			break;
 		}
@@ -1287,14 +1301,19 @@ xt_session_connect(struct xt_session *s)
 		    "jid user@domain", s->o.jid);
 	if ((s->bare = xt_jid_bare(&s->jid)) == NULL)
 		return fail(s, XT_ENOMEM, "out of memory");
+	snprintf(s->where, sizeof(s->where), "%s", s->jid.domain);
 	if ((rc = connect_any(s, &direct)) < 0)
 		return rc;
+	s->stage = "the TLS handshake";
 	if (direct && (rc = tls_start(s, 1)) < 0)
 		return rc;
+	s->stage = "the stream header";
 	if ((rc = stream_open(s)) < 0)
 		return rc;
+	s->stage = "STARTTLS";
 	if (!direct && ((rc = starttls(s)) < 0 || (rc = stream_open(s)) < 0))
 		return rc;
+	s->stage = "the SASL authentication";
 	rc = sasl_login(s);
 	/* The password has done its work, whatever the outcome. */
 	if (s->password != NULL && !s->o.reconnect) {
@@ -1304,9 +1323,13 @@ xt_session_connect(struct xt_session *s)
 	}
 	if (rc < 0)
 		return rc;
+	s->stage = "the stream header after authentication";
 	if ((rc = stream_open(s)) < 0)
 		return rc;
-	return bind_resource(s);
+	s->stage = "the resource binding";
+	rc = bind_resource(s);
+	s->stage = "the server";
+	return rc;
 }
 
 int
