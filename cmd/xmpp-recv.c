@@ -109,6 +109,9 @@ drain(void)
 			break;
 		if (deadline >= 0 && xt_now_ms() >= deadline)
 			return XT_ETIMEOUT;
+		/* What came before is the reader's: say so while it reads. */
+		if (ms == 1)
+			(void)xt_session_ack(cli.sess);
 		/* The reader is usually about to run: yield, then sleep. */
 		if (ms == 0)
 			sched_yield();
@@ -367,7 +370,7 @@ main(int argc, char *argv[])
 	xt_session_set_timeout(cli.sess, 0);
 	pipe_out = fstat(STDOUT_FILENO, &sb) == 0 && S_ISFIFO(sb.st_mode);
 	/* Before presence, so that the stored messages are counted. */
-	if ((sm = xt_session_sm(cli.sess)) < 0)
+	if ((sm = xt_session_sm(cli.sess, 1)) < 0)
 		die(sm, xt_session_errmsg(cli.sess));
 	if (!sm)
 		xt_cli_note(&cli, "the server has no Stream Management "
@@ -390,6 +393,9 @@ main(int argc, char *argv[])
 			int64_t ms = -1;
 
 			if (deadline >= 0 && (ms = deadline - xt_now_ms()) <= 0)
+				break;
+			/* A burst is over: one acknowledgement for all of it. */
+			if ((rc = xt_session_ack(cli.sess)) < 0)
 				break;
 			if (poll(p, 2, ms > INT_MAX ? INT_MAX : (int)ms) < 0 &&
 			    errno != EINTR)

@@ -16,7 +16,7 @@
 #define STANZA_MAX	(256 * 1024)	/* Prosody's default stanza limit */
 #define BODY_MAX	STANZA_MAX
 #define KEEPALIVE_MS	60000
-#define OUTBOX_MAX	4096		/* unacknowledged messages, at most */
+#define OUTBOX_MAX	(16 << 20)	/* bytes of text unacknowledged */
 #define RELINK_MAX_MS	30000		/* the longest wait between logins */
 
 enum { O_LINES = XT_OPT_TOOL, O_RAW, O_KEY, O_ENCRYPT, O_SESSION,
@@ -99,7 +99,7 @@ sm_start(void)
 {
 	int rc;
 
-	if ((rc = xt_session_sm(cli.sess)) < 0)
+	if ((rc = xt_session_sm(cli.sess, 0)) < 0)
 		die(rc, xt_session_errmsg(cli.sess));
 	if (rc == 0)
 		xt_cli_note(&cli, "the server has no Stream Management "
@@ -520,7 +520,7 @@ send_body(const char *body, size_t n)
 		if (!relinking) {
 			send_node(m);
 			xt_node_free(m);
-		} else if ((rc = xt_outbox_send(&outbox, cli.sess, m)) < 0)
+		} else if ((rc = xt_outbox_send(&outbox, cli.sess, m, n)) < 0)
 			relink(rc);	/* m is sent again from the outbox */
 	}
 }
@@ -546,7 +546,7 @@ settle(void)
 				continue;
 			}
 		}
-		if (outbox.n <= OUTBOX_MAX)
+		if (outbox.bytes <= OUTBOX_MAX)
 			return;
 		/* The server is behind: wait for its answer. */
 		if ((rc = xt_session_recv(cli.sess, &st, 1000)) == XT_OK) {

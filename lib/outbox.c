@@ -9,13 +9,14 @@
 
 struct xt_outbox_item {
 	struct xt_node		*st;
+	size_t			 size;	/* as the caller counted it */
 	uint32_t		 seq;	/* the session's count once sent */
 	struct xt_outbox_item	*next;
 };
 
 int
 xt_outbox_send(struct xt_outbox *ob, struct xt_session *s,
-    struct xt_node *st)
+    struct xt_node *st, size_t size)
 {
 	struct xt_outbox_item *it;
 	uint32_t sent, acked;
@@ -25,6 +26,7 @@ xt_outbox_send(struct xt_outbox *ob, struct xt_session *s,
 		return XT_ENOMEM;
 	}
 	it->st = st;
+	it->size = size;
 	it->next = NULL;
 	if (ob->tail != NULL)
 		ob->tail->next = it;
@@ -32,6 +34,7 @@ xt_outbox_send(struct xt_outbox *ob, struct xt_session *s,
 		ob->head = it;
 	ob->tail = it;
 	ob->n++;
+	ob->bytes += size;
 	/* Kept before it is sent: a failed write is sent again too. */
 	xt_session_sm_count(s, &sent, &acked);
 	it->seq = sent + 1;
@@ -55,6 +58,7 @@ xt_outbox_prune(struct xt_outbox *ob, const struct xt_session *s)
 		if (ob->head == NULL)
 			ob->tail = NULL;
 		ob->n--;
+		ob->bytes -= it->size;
 		xt_node_free(it->st);
 		free(it);
 	}
@@ -89,4 +93,5 @@ xt_outbox_clear(struct xt_outbox *ob)
 	}
 	ob->tail = NULL;
 	ob->n = 0;
+	ob->bytes = 0;
 }

@@ -62,6 +62,7 @@ struct xt_session {
 	 * handled out of order waits in sm_done until the gap closes.
 	 */
 	int			 sm;
+	int			 sm_lazy;	/* <r/> answered by xt_session_ack */
 	int			 closing;	/* our </stream:stream> sent */
 	uint32_t		 sm_in, sm_h, sm_acked;
 	uint32_t		 sm_out, sm_peer;	/* sent, server's h */
@@ -399,12 +400,13 @@ sm_handled(struct xt_session *s, uint32_t seq)
 }
 
 int
-xt_session_sm(struct xt_session *s)
+xt_session_sm(struct xt_session *s, int lazy)
 {
 	static const char enable[] = "<enable xmlns='" XT_NS_SM "'/>";
 	struct xt_node *st;
 	int rc;
 
+	s->sm_lazy = lazy;
 	if (s->sm)
 		return 1;
 	if (s->features == NULL ||
@@ -435,6 +437,12 @@ xt_session_handled(struct xt_session *s)
 {
 	sm_handled(s, s->last_seq);
 	s->last_seq = 0;
+	return XT_OK;
+}
+
+int
+xt_session_ack(struct xt_session *s)
+{
 	return sm_ack(s);
 }
 
@@ -453,9 +461,12 @@ sm_element(struct xt_session *s, const struct xt_node *st)
 	if (!s->sm || st->ns == NULL || strcmp(st->ns, XT_NS_SM) != 0)
 		return 0;
 	if (strcmp(st->name, "r") == 0) {
-		/* The h of now, even if the last answer said the same. */
+		/*
+		 * Answered by xt_session_ack, before the tool waits: one
+		 * answer for a burst, with the h of then.
+		 */
 		s->sm_acked = s->sm_h - 1;
-		if ((rc = sm_ack(s)) < 0)
+		if (!s->sm_lazy && (rc = sm_ack(s)) < 0)
 			return rc;
 	} else if (strcmp(st->name, "a") == 0 &&
 	    (h = xt_node_attr(st, "h")) != NULL) {
@@ -807,10 +818,6 @@ xt_session_iq(struct xt_session *s, struct xt_node *iq,
 			continue;
 		}
 		break;
-	}
-	if ((rc = sm_ack(s)) < 0) {
-		xt_node_free(st);
-		return rc;
 	}
 	if (strcmp(type, "error") == 0) {
 		cond = xt_stanza_error(st);

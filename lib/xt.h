@@ -570,16 +570,25 @@ int		 xt_session_keepalive(struct xt_session *s);
  * From then on the server's requests are answered with the number of
  * stanzas handled without a gap, and what was not handled when the stream
  * ends is the server's again (Prosody stores messages offline).
+ * lazy: the server's requests (<r/>) are answered only by xt_session_ack,
+ * which the tool then calls before it waits (one answer per burst; the
+ * server's work per stanza is what Stream Management costs).
  */
-int		 xt_session_sm(struct xt_session *s);
+int		 xt_session_sm(struct xt_session *s, int lazy);
 /*
  * The stanza xt_session_recv last gave is handled: done with, printed,
- * or deliberately dropped. The server is told at once when the count of
- * stanzas handled without a gap grows. A stanza never marked holds back
- * the acknowledgement of every one after it. No-op without
- * xt_session_sm. Returns XT_OK or a negative code if sending failed.
+ * or deliberately dropped. A stanza never marked holds back the
+ * acknowledgement of every one after it. The server learns the count of
+ * stanzas handled without a gap when it asks (<r/>), when the stream is
+ * closed, and from xt_session_ack. No-op without xt_session_sm.
  */
 int		 xt_session_handled(struct xt_session *s);
+/*
+ * Tell the server now what was handled, if that grew since it last
+ * heard (<a/>): before a wait, so that a burst costs one. XT_OK or a
+ * negative code if sending failed.
+ */
+int		 xt_session_ack(struct xt_session *s);
 /*
  * Outbound Stream Management: *sent is the number of stanzas sent since
  * xt_session_sm enabled it, *acked how many of them the server has said
@@ -597,10 +606,14 @@ int		 xt_session_sm_request(struct xt_session *s);
 struct xt_outbox {
 	struct xt_outbox_item	*head, *tail;
 	size_t			 n;
+	size_t			 bytes;	/* the sizes given, summed */
 };
-/* Send st (the outbox takes it) and keep it until acknowledged. */
+/*
+ * Send st (the outbox takes it) and keep it until acknowledged; size is
+ * what the caller counts it as (its text, say), summed in bytes.
+ */
 int		 xt_outbox_send(struct xt_outbox *ob, struct xt_session *s,
-		    struct xt_node *st);
+		    struct xt_node *st, size_t size);
 /* Drop what the server has acknowledged; returns how many are left. */
 size_t		 xt_outbox_prune(struct xt_outbox *ob,
 		    const struct xt_session *s);
