@@ -20,6 +20,7 @@
 #include "xt.h"
 
 enum { O_COUNT = XT_OPT_TOOL, O_FROM, O_FORMAT, O_KEEP };
+enum { FMT_TEXT, FMT_XML, FMT_NUL };
 
 static const struct option longopts[] = {
 	XT_ACCOUNT_LONGOPTS,
@@ -27,6 +28,7 @@ static const struct option longopts[] = {
 	{ "from",		required_argument,	NULL, O_FROM },
 	{ "format",		required_argument,	NULL, O_FORMAT },
 	{ "keep-options",	no_argument,		NULL, O_KEEP },
+	{ "null",		no_argument,		NULL, '0' },
 	XT_CLI_LONGOPTS
 };
 
@@ -37,12 +39,13 @@ static const char usage[] =
     "[--cafile file | --pin sha256:base64]\n"
     "                 [--mechanisms list] [--timeout seconds] "
     "[--debug] [--count n]\n"
-    "                 [--from jid ...] [--format text|xml] "
+    "                 [--from jid ...] [--format text|xml | -0] "
     "[--keep-options]\n";
 
 static struct xt_cli cli = {
 	.tool = "xmpp-recv",
 	.usage = usage,
+	.shortopts = "0",
 	.longopts = longopts,
 	.login = 1,
 	.note = warnx,
@@ -60,6 +63,7 @@ static struct trusted {
 
 static int64_t deadline = -1;	/* --timeout, once connected */
 static int pipe_out;		/* stdout is a pipe: wait for its reader */
+static int tty_out;		/* stdout is a terminal: always escaped */
 
 static void __attribute__((noreturn))
 die(int rc, const char *what)
@@ -232,9 +236,14 @@ number(const char *opt, const char *s)
 	return v;
 }
 
-/* The body on one line: backslash, newline, CR and controls escaped. */
+/*
+ * Peer-controlled text, escaped (text format, or a terminal): backslash,
+ * CR, tab and controls as C escapes; a newline as a newline and a tab, so
+ * that a continuation line never starts a record. With sp, a space too (a
+ * JID stays one field).
+ */
 static void
-put_escaped(const char *s)
+put_escaped(const char *s, int sp)
 {
 	for (; *s != '\0'; s++) {
 		unsigned char c = *s;
@@ -242,12 +251,12 @@ put_escaped(const char *s)
 		if (c == '\\')
 			fputs("\\\\", stdout);
 		else if (c == '\n')
-			fputs("\\n", stdout);
+			fputs("\n\t", stdout);
 		else if (c == '\r')
 			fputs("\\r", stdout);
 		else if (c == '\t')
 			fputs("\\t", stdout);
-		else if (c < 0x20 || c == 0x7f)
+		else if (c < 0x20 || c == 0x7f || (c == ' ' && sp))
 			printf("\\x%02x", c);
 		else if (c == 0xc2 && (unsigned char)s[1] >= 0x80 &&
 		    (unsigned char)s[1] <= 0x9f)
@@ -281,37 +290,108 @@ stamp(const struct xt_node *m, const char *domain, char *buf, size_t len)
 	xt_time_format(t, buf, len);
 }
 
+/* a b c, in one new string (NULL when out of memory). */
+static char *
+cat3(const char *a, const char *b, const char *c)
+{
+	size_t n = strlen(a) + strlen(b) + strlen(c) + 1;
+	char *s;
+
+	if ((s = malloc(n)) != NULL)
+		snprintf(s, n, "%s%s%s", a, b, c);
+	return s;
+}
+
+/* What a key sent as a message (xmpp-send --key) shows in text. */
+static char *
+key_line(const struct xt_node *n)
+{
+	struct xt_pubkey pk = { 0 };
+	char tail[80], *s;
+
+	if (xt_pubkey_parse(n, &pk, NULL) < 0)
+		s = strdup("[a <pubkey/> that cannot be read]");
+	else {
+		snprintf(tail, sizeof(tail), ", KEYID %.16s; --format xml "
+		    "prints it whole]", pk.keyid);
+		s = cat3("[the <pubkey/> of ", pk.jid, tail);
+	}
+	xt_pubkey_clear(&pk);
+	return s;
+}
+
+/* RFC 6120 5.2.2: an absent or unknown type is "normal". */
+static const char *
+message_type(const struct xt_node *m)
+{
+	static const char *const types[] = { "chat", "groupchat",
+	    "headline", NULL };
+	const char *t = xt_node_attr(m, "type");
+	int i;
+
+	for (i = 0; t != NULL && types[i] != NULL; i++)
+		if (strcmp(t, types[i]) == 0)
+			return types[i];
+	return "normal";
+}
+
+/*
+ * A record: "TIME TYPE FROM: TEXT", TEXT being the subject line
+ * ("Subject: ..."), the body, and a line for a key, each present one on
+ * its own line; ended by a newline, or a NUL with -0. 0 if the message
+ * holds nothing to show (a chat state, a receipt).
+ */
 static int
 print_message(const struct xt_node *m, const char *from, const char *domain,
-    int xml)
+    int fmt)
 {
-	struct xt_node *b;
-	char ts[32], *text, *bare;
+	const struct xt_node *n;
+	char ts[32], *part[3] = { NULL, NULL, NULL }, *text, *full;
 	size_t len;
 	struct xt_jid j;
+	int i, k, esc = fmt != FMT_NUL || tty_out;
 
-	if (xml) {
+	if (fmt == FMT_XML) {
 		if (xt_xml_serialize(m, XT_NS_CLIENT, &text, &len) < 0)
 			return 0;
 		printf("%s\n", text);
 		free(text);
 		return 1;
 	}
-	if ((b = xt_node_child(m, "body", XT_NS_CLIENT)) == NULL ||
-	    (text = xt_node_text(b)) == NULL)
-		return 0;
-	if (xt_jid_parse(from, &j, NULL) < 0) {
+	if ((n = xt_node_child(m, "subject", XT_NS_CLIENT)) != NULL &&
+	    (text = xt_node_text(n)) != NULL) {
+		part[0] = cat3("Subject: ", text, "");
 		free(text);
+	}
+	if ((n = xt_node_child(m, "body", XT_NS_CLIENT)) != NULL)
+		part[1] = xt_node_text(n);
+	if ((n = xt_node_child(m, "pubkey", XT_NS_PUBKEY)) != NULL)
+		part[2] = key_line(n);
+	if ((part[0] == NULL && part[1] == NULL && part[2] == NULL) ||
+	    xt_jid_parse(from, &j, NULL) < 0) {
+		for (i = 0; i < 3; i++)
+			free(part[i]);
 		return 0;
 	}
-	bare = xt_jid_bare(&j);
+	full = xt_jid_full(&j);
 	stamp(m, domain, ts, sizeof(ts));
-	printf("%s %s: ", ts, bare ? bare : from);
-	put_escaped(text);
-	putchar('\n');
+	printf("%s %s ", ts, message_type(m));
+	put_escaped(full != NULL ? full : from, 1);
+	fputs(": ", stdout);
+	for (i = k = 0; i < 3; i++) {
+		if (part[i] == NULL)
+			continue;
+		if (k++ > 0)
+			fputs(esc ? "\n\t" : "\n", stdout);
+		if (esc)
+			put_escaped(part[i], 0);
+		else
+			fputs(part[i], stdout);
+		free(part[i]);
+	}
+	putchar(fmt == FMT_NUL ? '\0' : '\n');
 	xt_jid_free(&j);
-	free(bare);
-	free(text);
+	free(full);
 	return 1;
 }
 
@@ -325,7 +405,7 @@ main(int argc, char *argv[])
 	const char *from, *type, **filter;
 	long timeout, count = 0, got = 0;
 	int64_t start = xt_now_ms();
-	int ch, rc = XT_OK, xml = 0, keep = 0, sm, nfilter = 0, i, pick;
+	int ch, rc = XT_OK, fmt = -1, keep = 0, sm, nfilter = 0, i, pick;
 	int fd;
 
 	if ((filter = calloc(argc, sizeof(*filter))) == NULL)
@@ -345,10 +425,16 @@ main(int argc, char *argv[])
 			filter[nfilter++] = optarg;
 			break;
 		case O_FORMAT:
-			if (strcmp(optarg, "xml") == 0)
-				xml = 1;
-			else if (strcmp(optarg, "text") != 0)
+		case '0':
+			i = ch == '0' ? FMT_NUL : strcmp(optarg, "xml") == 0 ?
+			    FMT_XML : strcmp(optarg, "text") == 0 ? FMT_TEXT :
+			    -1;
+			if (i < 0)
 				errx(2, "--format: text or xml");
+			if (fmt >= 0 && fmt != i)
+				errx(2, "--format and -0 choose one format: "
+				    "give one");
+			fmt = i;
 			break;
 		case O_KEEP:
 			keep = 1;
@@ -369,6 +455,7 @@ main(int argc, char *argv[])
 		deadline = start + timeout * 1000;
 	xt_session_set_timeout(cli.sess, 0);
 	pipe_out = fstat(STDOUT_FILENO, &sb) == 0 && S_ISFIFO(sb.st_mode);
+	tty_out = isatty(STDOUT_FILENO);
 	/* Before presence, so that the stored messages are counted. */
 	if ((sm = xt_session_sm(cli.sess, 1)) < 0)
 		die(sm, xt_session_errmsg(cli.sess));
@@ -428,7 +515,8 @@ main(int argc, char *argv[])
 			}
 			show = xt_es_is(st) ? decrypt(st, from) : st;
 			if (show != NULL && print_message(show, from,
-			    strchr(cli.cfg.jid, '@') + 1, xml)) {
+			    strchr(cli.cfg.jid, '@') + 1, fmt < 0 ? FMT_TEXT :
+			    fmt)) {
 				got++;
 				if (fflush(stdout) == EOF || ferror(stdout))
 					out_failed(errno, sm);

@@ -51,7 +51,7 @@ run "echo test | xmpp-send ... nobody@$XT_DOMAIN"
 say "xmpp-send exited $? (5: the server bounced it)"
 
 msg_ok=0
-[ "$st" -eq 0 ] && [ "$rst" -eq 0 ] && grep -qF "alice@$XT_DOMAIN: $msg" "$out" &&
+[ "$st" -eq 0 ] && [ "$rst" -eq 0 ] && grep -qE "^[^ ]+ chat alice@$XT_DOMAIN/[^ ]+: $msg\$" "$out" &&
 	msg_ok=1
 
 # --- a key's life. Each person has a key store of their own.

@@ -817,6 +817,11 @@ xt_password() {
 	xt_account "$1" >/dev/null && head -n 1 "$XT_DIR/$1.pw"
 }
 
+# recv_bare FILE: xmpp-recv's text records as "BAREJID: text" (time, type
+# and resource dropped; continuation lines as they are), for tests that
+# look at who sent what.
+recv_bare() { sed -E 's/^[^ ]+ [a-z]+ ([^/ ]+)(\/[^ ]*)?: /\1: /' "$1"; }
+
 # xt_opts NAME: options to log in as NAME on the Prosody STARTTLS port:
 #   bin/xmpp-send $(xt_opts alice) bob@xt.test
 xt_opts() {
