@@ -47,9 +47,13 @@ verify(const char *path, const char *signerfile, const char *keyfile)
 	size_t n, i, bad = 0;
 	int rc;
 
-	if ((rc = xt_cli_pubkey(&cli, signerfile, &signer, &e)) < 0 ||
-	    (rc = xt_cli_pubkey(&cli, keyfile, &subject, &e)) < 0 ||
-	    (rc = xt_input_elements(path, XT_INPUT_MAX, &v, &n, &e)) < 0)
+	if ((rc = xt_cli_pubkey(&cli, signerfile, &signer, &e)) < 0)
+		xt_error_option(&e, "--signer", signerfile);
+	else if ((rc = xt_cli_pubkey(&cli, keyfile, &subject, &e)) < 0)
+		xt_error_option(&e, "--key", keyfile);
+	else
+		rc = xt_input_elements(path, XT_INPUT_MAX, &v, &n, &e);
+	if (rc < 0)
 		errx(xt_exit_status(rc), "%s", e.msg);
 	for (i = 0; i < n; i++) {
 		memset(&a, 0, sizeof(a));
@@ -94,7 +98,8 @@ sign(const char *path, const char *keyspec, const char *signerjid,
 		errx(1, "%s: the key of %s %s %s", path ? path : "stdin",
 		    subject.jid, when < 0 ? "is valid only from" :
 		    "expired on", when < 0 ? subject.begin : subject.end);
-	if ((rc = xt_key_open(keyspec, passfile, &key, &keypath, &e)) < 0)
+	if ((rc = xt_key_open(keyspec, passfile, &key, &keypath, &e)) < 0 &&
+	    xt_error_option(&e, "-k", keyspec) < 0)
 		errx(xt_exit_status(rc), "%s", e.msg);
 	if ((rc = xt_keystore_pub(keypath, &signer, &e)) < 0)
 		errx(xt_exit_status(rc), "%s", rc == XT_ENOTFOUND ? "the "

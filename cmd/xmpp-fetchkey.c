@@ -108,8 +108,10 @@ main(int argc, char *argv[])
 			if (o.nsigners == MAX_SIGNERS)
 				errx(2, "--signer: at most %d", MAX_SIGNERS);
 			if ((rc = xt_pubkey_read(optarg,
-			    &signers[o.nsigners], &e)) < 0)
+			    &signers[o.nsigners], &e)) < 0) {
+				xt_error_option(&e, "--signer", optarg);
 				errx(xt_exit_status(rc), "%s", e.msg);
+			}
 			o.nsigners++;
 			break;
 		case O_ACCEPT:

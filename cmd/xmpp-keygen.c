@@ -196,8 +196,10 @@ main(int argc, char *argv[])
 		check_free(out, force);
 	/* Ask before the slow part, so the user need not wait to type. */
 	if ((ask || passfile != NULL) && (rc = xt_passphrase_read(passfile,
-	    "passphrase for the new key: ", 1, &pass, &e)) < 0)
+	    "passphrase for the new key: ", 1, &pass, &e)) < 0) {
+		xt_error_option(&e, "--passphrase-file", passfile);
 		errx(xt_exit_status(rc), "%s", e.msg);
+	}
 
 	g.jid = bare;
 	g.bits = (unsigned)bits;

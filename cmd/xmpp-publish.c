@@ -425,7 +425,7 @@ esession_key(const char *keyspec, const char *passfile, int64_t until,
 	int rc;
 
 	if ((rc = xt_key_open_own(keyspec, account, passfile, &key, keypath,
-	    &e)) < 0)
+	    &e)) < 0 && xt_error_option(&e, "--key", keyspec) < 0)
 		errx(xt_exit_status(rc), "%s", rc == XT_ENOTFOUND && keyspec ==
 		    NULL ? "--esession: no key of ours to sign the options "
 		    "with (xmpp-keygen makes one)" : e.msg);

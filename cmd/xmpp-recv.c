@@ -45,7 +45,7 @@ static const char usage[] =
 static struct xt_cli cli = {
 	.tool = "xmpp-recv",
 	.usage = usage,
-	.shortopts = "0",
+	.shortopts = "0l",
 	.longopts = longopts,
 	.login = 1,
 	.note = warnx,
@@ -415,6 +415,9 @@ main(int argc, char *argv[])
 		switch (ch) {
 		case XT_OPT_SAY:	/* -h, -V */
 			return fputs(cli.say, stdout) == EOF;
+		case 'l':
+			errx(2, "-l is go-sendxmpp's listen mode: xmpp-recv "
+			    "listens without it (--from JID for its JIDs)");
 		case O_COUNT:
 			count = number("--count", optarg);
 			break;

@@ -41,7 +41,8 @@ verify(const char *path, const char *signerfile)
 	int rc;
 
 	if ((signerfile != NULL && (rc = xt_cli_pubkey(&cli, signerfile,
-	    &signer, &e)) < 0) || (rc = xt_input_one(path, XT_NS_REVOKE, "revocation", "revoke",
+	    &signer, &e)) < 0 && xt_error_option(&e, "--signer",
+	    signerfile) < 0) || (rc = xt_input_one(path, XT_NS_REVOKE, "revocation", "revoke",
 	    &el, &e)) < 0)
 		errx(xt_exit_status(rc), "%s", e.msg);
 	if ((rc = xt_revocation_parse(el, &r, &e)) < 0)
@@ -85,7 +86,7 @@ sign(const char *path, const char *keyspec, const char *passfile,
 			    "revoke as a file, or -k KEYID for a key of the "
 			    "key store");
 		if ((rc = xt_key_open(keyspec, passfile, &key, &keypath,
-		    &e)) < 0)
+		    &e)) < 0 && xt_error_option(&e, "-k", keyspec) < 0)
 			errx(xt_exit_status(rc), "%s", e.msg);
 		if ((rc = xt_keystore_pub(keypath, &pk, &e)) < 0)
 			errx(xt_exit_status(rc), "%s", e.msg);
@@ -97,6 +98,7 @@ sign(const char *path, const char *keyspec, const char *passfile,
 		if (rc == XT_ENOTFOUND && keyspec == NULL)
 			errx(1, "no private key %s in the key store; name the "
 			    "signing key with -k", pk.keyid);
+		xt_error_option(&e, "-k", keyspec);
 		errx(xt_exit_status(rc), "%s", e.msg);
 	}
 	if (xt_key_spki(key, &spki, &spkilen) < 0)

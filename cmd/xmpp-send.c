@@ -20,7 +20,7 @@
 #define RELINK_MAX_MS	30000		/* the longest wait between logins */
 
 enum { O_LINES = XT_OPT_TOOL, O_RAW, O_KEY, O_ENCRYPT, O_SESSION,
-    O_PASSFILE, O_STRICT };
+    O_PASSFILE, O_STRICT, O_LISTEN, O_INTERACTIVE };
 
 static const struct option longopts[] = {
 	XT_ACCOUNT_LONGOPTS,
@@ -33,6 +33,9 @@ static const struct option longopts[] = {
 	{ "session",		no_argument,		NULL, O_SESSION },
 	{ "passphrase-file",	required_argument,	NULL, O_PASSFILE },
 	{ "strict",		no_argument,		NULL, O_STRICT },
+	/* go-sendxmpp's, answered with what to use here */
+	{ "listen",		no_argument,		NULL, O_LISTEN },
+	{ "interactive",	no_argument,		NULL, O_INTERACTIVE },
 	XT_CLI_LONGOPTS
 };
 
@@ -53,7 +56,7 @@ static const char usage[] =
 static struct xt_cli cli = {
 	.tool = "xmpp-send",
 	.usage = usage,
-	.shortopts = "s:t:",
+	.shortopts = "s:t:il",
 	.longopts = longopts,
 	.login = 1,
 	.note = warnx
@@ -83,6 +86,20 @@ static void __attribute__((noreturn))
 die(int rc, const char *what)
 {
 	errx(xt_exit_status(rc), "%s", xt_cli_close(&cli, what));
+}
+
+/*
+ * A go-sendxmpp option that means nothing here, or something else: say
+ * what to use instead, send nothing.
+ */
+static void __attribute__((noreturn))
+gosendxmpp(int ch)
+{
+	if (ch == 'l' || ch == O_LISTEN)
+		errx(2, "%s is go-sendxmpp's listen mode: use xmpp-recv",
+		    ch == 'l' ? "-l" : "--listen");
+	errx(2, "%s is go-sendxmpp's interactive mode: use --lines",
+	    ch == 'i' ? "-i" : "--interactive");
 }
 
 /* A stream that was lost, which a new login may mend. */
@@ -722,7 +739,18 @@ main(int argc, char *argv[])
 		case 's':
 			subject = optarg;
 			break;
+		case 'l':
+		case 'i':
+		case O_LISTEN:
+		case O_INTERACTIVE:
+			gosendxmpp(ch);
 		case 't':
+			/* go-sendxmpp's -t (direct TLS) takes no argument. */
+			if (strpbrk(optarg, "@.") != NULL)
+				errx(2, "-t %s: -t is the message type here "
+				    "(chat, normal or headline); for "
+				    "go-sendxmpp's -t (direct TLS) use "
+				    "--direct-tls", optarg);
 			if (strcmp(optarg, "chat") != 0 &&
 			    strcmp(optarg, "normal") != 0 &&
 			    strcmp(optarg, "headline") != 0)
@@ -786,8 +814,10 @@ main(int argc, char *argv[])
 		struct xt_pubkey pk = { 0 };
 
 		/* Only a key whose print verifies is sent. */
-		if ((rc = xt_pubkey_read(keyfile, &pk, &e)) < 0)
+		if ((rc = xt_pubkey_read(keyfile, &pk, &e)) < 0) {
+			xt_error_option(&e, "--key", keyfile);
 			errx(xt_exit_status(rc), "%s", e.msg);
+		}
 		if ((pubkey = xt_pubkey_node(&pk)) == NULL)
 			errx(1, "out of memory");
 		xt_pubkey_clear(&pk);

@@ -414,15 +414,18 @@ main(int argc, char *argv[])
 			    e.msg);
 	} else {
 		if (trust.peerkeyfile != NULL && (rc = xt_pubkey_read(
-		    trust.peerkeyfile, &trust.given, &e)) < 0)
+		    trust.peerkeyfile, &trust.given, &e)) < 0) {
+			xt_error_option(&e, "--peer-key", trust.peerkeyfile);
 			errx(xt_exit_status(rc), "%s", e.msg);
+		}
 		if (peer != NULL && trust.peerkeyfile != NULL &&
 		    (rc = peer_keys(peer, &e, 0)) < 0)
 			errx(xt_exit_status(rc), "%s", e.msg);
 		if ((rc = xt_cli_account(&cli, &e)) < 0)
 			errx(xt_exit_status(rc), "%s", e.msg);
 		if ((rc = xt_key_open_own(keyspec, cli.cfg.jid, passfile,
-		    &trust.key, NULL, &e)) < 0)
+		    &trust.key, NULL, &e)) < 0 &&
+		    xt_error_option(&e, "--key", keyspec) < 0)
 			errx(xt_exit_status(rc), "%s%s", e.msg, rc ==
 			    XT_ENOTFOUND && keyspec == NULL ? "; make one "
 			    "with xmpp-keygen and publish it" : "");

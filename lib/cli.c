@@ -64,6 +64,32 @@ opt_exact(char *const argv[], int ind, const char *arg, const char *name,
 	return buf;
 }
 
+/*
+ * -c FILE (opt is its spelling) that cannot be read: say so, naming the
+ * option; a JID there is go-sendxmpp's -c ROOM, which we do not do.
+ */
+static int
+config_unreadable(const char *tool, const char *opt, const char *path,
+    struct xt_error *e)
+{
+	struct xt_jid j;
+	int room;
+
+	if (access(path, R_OK) == 0)
+		return XT_OK;
+	room = strchr(path, '/') == NULL && xt_jid_parse(path, &j, NULL) == 0;
+	if (room) {
+		room = j.local != NULL && j.resource == NULL;
+		xt_jid_free(&j);
+	}
+	if (room)
+		return xt_error_set(e, XT_EINVAL, "%s takes a config file; %s "
+		    "looks like a chat room (go-sendxmpp's -c): %s does not "
+		    "join rooms", opt, path, tool);
+	return xt_error_set(e, XT_EINVAL, "%s: %s: %s", opt, path,
+	    strerror(errno));
+}
+
 /* One of the account options: 1 if it was, 0 if not, or a refusal. */
 static int
 account_option(struct xt_cli *c, int ch, const char *name, const char *arg,
@@ -79,7 +105,9 @@ account_option(struct xt_cli *c, int ch, const char *name, const char *arg,
 		return 1;
 	case 'c':
 		c->cfgfile = arg;
-		return 1;
+		rc = config_unreadable(c->tool, name ? "--config" : "-c", arg,
+		    e);
+		return rc < 0 ? rc : 1;
 	case 'r':
 		rc = xt_config_set(&c->cfg, "resource", arg, e);
 		return rc < 0 ? rc : 1;
@@ -262,6 +290,19 @@ debug_write(void *arg, char dir, const char *text, size_t len)
 	free(line);
 }
 
+/* A refused password says where it came from: the user's next step. */
+static int
+login_failed(struct xt_cli *c, int rc, struct xt_error *e)
+{
+	const char *msg = xt_session_errmsg(c->sess);
+	char src[XT_ERRLEN];
+
+	if (rc != XT_EAUTH || strncmp(msg, "authentication failed", 21) != 0)
+		return xt_error_set(e, rc, "%s", msg);
+	return xt_error_set(e, rc, "%s (password from %s)", msg,
+	    xt_config_password_source(&c->cfg, src, sizeof(src)));
+}
+
 int
 xt_cli_login(struct xt_cli *c, int timeout_ms, struct xt_error *e)
 {
@@ -292,7 +333,7 @@ xt_cli_login(struct xt_cli *c, int timeout_ms, struct xt_error *e)
 	if (c->sess == NULL)
 		return xt_error_set(e, XT_ENOMEM, "out of memory");
 	if ((rc = xt_session_connect(c->sess)) < 0)
-		return xt_error_set(e, rc, "%s", xt_session_errmsg(c->sess));
+		return login_failed(c, rc, e);
 	if (!c->quiet)
 		xt_cli_note(c, "logged in as %s with %s",
 		    xt_session_jid(c->sess), xt_session_mech(c->sess));

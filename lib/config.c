@@ -1,7 +1,8 @@
 /*
  * config.c: where the account and the password come from (DESIGN.md 2):
  * options first (already in struct xt_config), then the environment, then
- * the config file, then ~/.sendxmpprc for sendxmpp users. Passwords are
+ * the config file, then go-sendxmpp's files and ~/.sendxmpprc for users of
+ * go-sendxmpp and sendxmpp. Passwords are
  * never taken from the command line and live in secure memory.
  */
 #include <sys/stat.h>
@@ -25,7 +26,7 @@
 
 #define CONFIG_MAX	65536
 #define SECRET_MAX	4096
-#define RC_MAX		8192	/* ~/.sendxmpprc, read into secure memory */
+#define RC_MAX		8192	/* a sendxmpprc, read into secure memory */
 
 int
 xt_file_read(const char *path, size_t max, int flags, char **out,
@@ -216,22 +217,37 @@ put(struct xt_config *c, const char *key, const char *v, int keep)
 		    access(v, R_OK) < 0)
 			return XT_EINVAL;
 		free(*dst);
+		if (strcmp(name, "password_file") == 0)
+			c->password_file_cfg = keep;
 		return (*dst = strdup(v)) != NULL ? XT_OK : XT_ENOMEM;
 	}
 	return XT_ENOTFOUND;
 }
 
-/* The message for a value put() refused. */
+/*
+ * The message for a value put() refused: where is "FILE:LINE: " for the
+ * config file, NULL for an option, which is then named (--cafile).
+ */
 static int
 bad_value(struct xt_error *e, const char *where, const char *key,
     const char *v)
 {
+	char opt[40];
+	size_t i;
+
+	snprintf(opt, sizeof(opt), "--%s", key);
+	for (i = 2; opt[i] != '\0'; i++)
+		opt[i] = opt[i] == '_' ? '-' : opt[i];
 	if (strcmp(key, "pin") == 0)
-		return xt_error_set(e, XT_EINVAL, "%spin must be sha256: and "
-		    "the base64 of 32 bytes", where);
+		return xt_error_set(e, XT_EINVAL, "%s%s must be sha256: and "
+		    "the base64 of 32 bytes", where ? where : "", where ?
+		    "pin" : opt);
 	if (strcmp(key, "direct_tls") == 0 || strcmp(key, "direct-tls") == 0)
 		return xt_error_set(e, XT_EINVAL, "%sdirect_tls is yes or no, "
-		    "not '%s'", where, v);
+		    "not '%s'", where ? where : "", v);
+	if (where == NULL)
+		return xt_error_set(e, XT_EINVAL, "%s: %s: %s", opt, v,
+		    strerror(errno));
 	return xt_error_set(e, XT_EINVAL, "%s%s: %s", where, v,
 	    strerror(errno));
 }
@@ -245,7 +261,7 @@ xt_config_set(struct xt_config *c, const char *key, const char *value,
 	if (rc == XT_ENOTFOUND)
 		return xt_error_set(e, XT_EINVAL, "unknown setting '%s'", key);
 	if (rc == XT_EINVAL)
-		return bad_value(e, "", key, value);
+		return bad_value(e, NULL, key, value);
 	if (rc == XT_ENOMEM)
 		return xt_error_set(e, rc, "out of memory");
 	return rc;
@@ -285,6 +301,14 @@ parse_config(struct xt_config *c, const char *path, char *text,
 		*eq = '\0';
 		k = trim(k);
 		v = trim(eq + 1);
+		/* A file others may read holds no password (DESIGN.md 2). */
+		if (strcmp(k, "password") == 0) {
+			xt_wipe(v, strlen(v));
+			return xt_error_set(e, XT_EINVAL, "%s:%d: no password "
+			    "in the config file: put it in a file of its own "
+			    "(chmod 600) named by password_file, or use "
+			    "password_command", path, lineno);
+		}
 		/* Config keys use '_': no '-' spelling in the file. */
 		if (strchr(k, '-') != NULL || (rc = put(c, k, v, 1)) ==
 		    XT_ENOTFOUND)
@@ -414,24 +438,58 @@ parse_sendxmpprc(struct xt_config *c, const char *path, char *text,
 	return rc == XT_OK ? rc : xt_error_set(e, rc, "out of memory");
 }
 
+/*
+ * $XDG_CONFIG_HOME/name (an absolute one only, as the XDG Base Directory
+ * specification says), else ~/.config/name; "" without a home.
+ */
+static void
+config_path(char *buf, size_t len, const char *name)
+{
+	const char *home = getenv("HOME"), *xdg = getenv("XDG_CONFIG_HOME");
+
+	if (xdg != NULL && *xdg == '/')
+		snprintf(buf, len, "%s/%s", xdg, name);
+	else if (home != NULL)
+		snprintf(buf, len, "%s/.config/%s", home, name);
+	else
+		buf[0] = '\0';
+}
+
+/*
+ * The first of go-sendxmpp's account files that exists, in its order:
+ * go-sendxmpp/config, go-sendxmpp/sendxmpprc (its older name), then
+ * ~/.sendxmpprc (sendxmpp's). 0 if there is none.
+ */
+static int
+find_sendxmpprc(char *buf, size_t len)
+{
+	static const char *names[] = { "go-sendxmpp/config",
+	    "go-sendxmpp/sendxmpprc", NULL };
+	const char *home = getenv("HOME");
+	struct stat st;
+	int i;
+
+	for (i = 0; names[i] != NULL; i++) {
+		config_path(buf, len, names[i]);
+		if (buf[0] != '\0' && stat(buf, &st) == 0)
+			return 1;
+	}
+	if (home == NULL)
+		return 0;
+	snprintf(buf, len, "%s/.sendxmpprc", home);
+	return stat(buf, &st) == 0;
+}
+
 int
 xt_config_load(struct xt_config *c, const char *path, struct xt_error *e)
 {
 	char def[4096], rc_path[4096], *text = NULL;
-	const char *home = getenv("HOME"), *xdg = getenv("XDG_CONFIG_HOME");
 	struct stat st;
 	size_t n;
 	int rc;
 
 	if (path == NULL) {
-		if (xdg != NULL && *xdg == '/')
-			snprintf(def, sizeof(def), "%s/xmpp-tools/config",
-			    xdg);
-		else if (home != NULL)
-			snprintf(def, sizeof(def),
-			    "%s/.config/xmpp-tools/config", home);
-		else
-			def[0] = '\0';
+		config_path(def, sizeof(def), "xmpp-tools/config");
 		if (def[0] != '\0' && stat(def, &st) == 0)
 			path = def;
 	}
@@ -449,10 +507,8 @@ xt_config_load(struct xt_config *c, const char *path, struct xt_error *e)
 		return XT_OK;
 	}
 	if (c->jid != NULL || (getenv("XMPP_JID") != NULL &&
-	    *getenv("XMPP_JID") != '\0') || home == NULL)
-		return XT_OK;
-	snprintf(rc_path, sizeof(rc_path), "%s/.sendxmpprc", home);
-	if (stat(rc_path, &st) < 0)
+	    *getenv("XMPP_JID") != '\0') ||
+	    !find_sendxmpprc(rc_path, sizeof(rc_path)))
 		return XT_OK;
 	/* It usually holds a password: private, like a key file. */
 	if ((rc = xt_file_read(rc_path, RC_MAX, XT_FILE_SECRET |
@@ -462,6 +518,7 @@ xt_config_load(struct xt_config *c, const char *path, struct xt_error *e)
 	xt_free_secret(text);
 	if (rc == XT_OK && (c->path = strdup(rc_path)) == NULL)
 		rc = xt_error_set(e, XT_ENOMEM, "out of memory");
+	c->sendxmpprc = 1;
 	return rc;
 }
 
@@ -691,6 +748,29 @@ xt_config_password(const struct xt_config *c, char **pw, struct xt_error *e)
 		return (*pw = secret_dup(env)) ? XT_OK :
 		    xt_error_set(e, XT_ENOMEM, "out of memory");
 	return from_tty(c->jid, pw, e);
+}
+
+const char *
+xt_config_password_source(const struct xt_config *c, char *buf, size_t len)
+{
+	const char *file = c->path ? c->path : "the config file";
+
+	xt_config_take_env();
+	if (c->password_file != NULL && c->password_file_cfg)
+		snprintf(buf, len, "password_file in %s", file);
+	else if (c->password_file != NULL)
+		snprintf(buf, len, "--password-file %s", c->password_file);
+	else if (c->password_command != NULL)
+		snprintf(buf, len, "%s in %s", c->sendxmpprc ?
+		    "eval_password" : "password_command", file);
+	else if (c->password != NULL)
+		snprintf(buf, len, "password in %s", file);
+	else if (env_password != NULL && *env_password != '\0')
+		snprintf(buf, len, "$XMPP_PASSWORD");
+	else
+		snprintf(buf, len, "the terminal");
+	xt_oneline(buf);
+	return buf;
 }
 
 void

@@ -28,6 +28,21 @@ xt_error_set(struct xt_error *e, int code, const char *fmt, ...)
 	return code;
 }
 
+int
+xt_error_option(struct xt_error *e, const char *opt, const char *path)
+{
+	char msg[XT_ERRLEN];
+	size_t n;
+
+	if (e == NULL || opt == NULL || path == NULL)
+		return e != NULL ? e->code : XT_OK;
+	n = strlen(path);
+	if (strncmp(e->msg, path, n) != 0 || strncmp(e->msg + n, ": ", 2) != 0)
+		return e->code;
+	snprintf(msg, sizeof(msg), "%s", e->msg);
+	return xt_error_set(e, e->code, "%s: %s", opt, msg);
+}
+
 /*
  * Messages quote what peers sent (an error's text, an item id): a line
  * break or an escape sequence in it must not make a second line or

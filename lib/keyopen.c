@@ -55,8 +55,10 @@ xt_key_open(const char *spec, const char *passfile, struct xt_key **kp,
 	if (xt_key_pem_encrypted(pem, len)) {
 		snprintf(prompt, sizeof(prompt), "passphrase for %s: ", path);
 		if ((rc = xt_passphrase_read(passfile, prompt, 0, &pass,
-		    e)) < 0)
+		    e)) < 0) {
+			xt_error_option(e, "--passphrase-file", passfile);
 			goto out;
+		}
 	}
 	if ((rc = xt_key_import(kp, pem, len, pass, e)) < 0) {
 		char msg[XT_ERRLEN];

@@ -1127,8 +1127,8 @@ sasl_login(struct xt_session *s)
 			c = st->children;
 			while (c != NULL && c->name == NULL)
 				c = c->next;
-			rc = fail(s, XT_EAUTH, "authentication failed: %s",
-			    c ? c->name : "not-authorized");
+			rc = fail(s, XT_EAUTH, "authentication failed for %s: "
+			    "%s", s->o.jid, c ? c->name : "not-authorized");
 			goto out;
 		}
 		if (in != NULL) {

@@ -50,6 +50,13 @@ struct xt_error {
 /* Fill e (if not NULL) with code and a printf-style message; returns code. */
 int		 xt_error_set(struct xt_error *e, int code, const char *fmt, ...)
 		    __attribute__((format(printf, 3, 4)));
+/*
+ * A file an option named: if e's message is about path (begins "path: "),
+ * make it begin with the option too ("--key: path: No such file or
+ * directory"), so that the user sees which option to fix. Returns e->code.
+ */
+int		 xt_error_option(struct xt_error *e, const char *opt,
+		    const char *path);
 /* Replace control characters (C0, DEL) by '?': a message stays one line. */
 void		 xt_oneline(char *s);
 /* A short description of a code ("authentication failed"). */
@@ -646,19 +653,24 @@ struct xt_config {
 	char	*pin;
 	char	*resource;
 	char	*mechanisms;
-	char	*password;		/* from ~/.sendxmpprc only; secure */
+	char	*password;		/* from a sendxmpprc only; secure */
 	char	*path;			/* the file these came from, or NULL */
+	int	 password_file_cfg;	/* password_file is the file's, not
+					   an option's */
+	int	 sendxmpprc;		/* path is a (go-)sendxmpp file */
 };
 
 /*
  * Load the config file: path, or if NULL $XDG_CONFIG_HOME/xmpp-tools/config
  * (default ~/.config/...), which may be absent; if there is none, no jid
- * set yet and no $XMPP_JID, ~/.sendxmpprc (username:, password:, jserver:,
- * port:, eval_password:, or sendxmpp's one line). The config file must not
- * be writable by others (it names commands to run).
+ * set yet and no $XMPP_JID, the first of go-sendxmpp's files that exists:
+ * $XDG_CONFIG_HOME/go-sendxmpp/config, .../go-sendxmpp/sendxmpprc (the
+ * same default), ~/.sendxmpprc (username:, password:, jserver:, port:,
+ * eval_password:, or sendxmpp's one line). The config file must not be
+ * writable by others (it names commands to run) and holds no password.
  * Settings already in c (from options) are kept. Unknown keys are an error
- * naming the file and line. A file holding a password must not be readable
- * by group or others.
+ * naming the file and line. A sendxmpprc must not be readable by group or
+ * others, like a key file.
  */
 int		 xt_config_load(struct xt_config *c, const char *path,
 		    struct xt_error *e);
@@ -696,6 +708,15 @@ int		 xt_config_account(struct xt_config *c, const char *opt,
 void		 xt_config_take_env(void);
 int		 xt_config_password(const struct xt_config *c, char **pw,
 		    struct xt_error *e);
+/*
+ * Where xt_config_password takes the password from, for a message after a
+ * failed login: "--password-file F", "password_file in FILE",
+ * "password_command in FILE", "eval_password in FILE", "password in
+ * FILE" (a sendxmpprc's), "$XMPP_PASSWORD" or "the terminal". Written to
+ * buf (len bytes), which is returned.
+ */
+const char	*xt_config_password_source(const struct xt_config *c,
+		    char *buf, size_t len);
 /* Free what xt_config_load set (wiping the password). */
 void		 xt_config_clear(struct xt_config *c);
 #define XT_FILE_SECRET	1	/* refuse any group/other access (mode & 077);

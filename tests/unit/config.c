@@ -216,6 +216,168 @@ test_sendxmpprc(void)
 	unlink(put_file(".sendxmpprc", "", 0600));
 }
 
+/* go-sendxmpp's own files, looked for in its order before ~/.sendxmpprc. */
+static void
+test_gosendxmpp(void)
+{
+	struct xt_config c = { 0 };
+	struct xt_error e = { 0, "" };
+	char want[600], src[XT_ERRLEN], *pw = NULL;
+
+	setenv("HOME", dir, 1);
+	unsetenv("XMPP_JID");
+	unsetenv("XMPP_PASSWORD");
+	snprintf(want, sizeof(want), "%s/gs", dir);
+	mkdir(want, 0700);
+	snprintf(want, sizeof(want), "%s/gs/go-sendxmpp", dir);
+	mkdir(want, 0700);
+	snprintf(want, sizeof(want), "%s/gs", dir);
+	setenv("XDG_CONFIG_HOME", want, 1);
+	put_file(".sendxmpprc", "username: home@example.org\n", 0600);
+	put_file("gs/go-sendxmpp/sendxmpprc", "username: old@example.org\n"
+	    "eval_password: echo from-eval\n", 0600);
+	is_int(xt_config_load(&c, NULL, &e), XT_OK,
+	    "go-sendxmpp/sendxmpprc loads");
+	is_str(c.jid, "old@example.org", "it comes before ~/.sendxmpprc");
+	is_str(c.password_command, "echo from-eval",
+	    "eval_password is a password_command");
+	is_int(xt_config_password(&c, &pw, &e), XT_OK, "which runs");
+	is_str(pw, "from-eval", "and gives the password");
+	xt_free_secret(pw);
+	snprintf(want, sizeof(want), "eval_password in %s/gs/go-sendxmpp/"
+	    "sendxmpprc", dir);
+	is_str(xt_config_password_source(&c, src, sizeof(src)), want,
+	    "the source is named as go-sendxmpp's key");
+	xt_config_clear(&c);
+
+	put_file("gs/go-sendxmpp/config", "username: new@example.org\n"
+	    "password: pw\n", 0600);
+	is_int(xt_config_load(&c, NULL, &e), XT_OK, "go-sendxmpp/config loads");
+	is_str(c.jid, "new@example.org", "before go-sendxmpp/sendxmpprc");
+	snprintf(want, sizeof(want), "password in %s/gs/go-sendxmpp/config",
+	    dir);
+	is_str(xt_config_password_source(&c, src, sizeof(src)), want,
+	    "a password in it is named by the file");
+	xt_config_clear(&c);
+
+	put_file("gs/go-sendxmpp/config", "username: new@example.org\n"
+	    "password: pw\n", 0644);
+	is_int(xt_config_load(&c, NULL, &e), XT_EPERM,
+	    "a go-sendxmpp config others can read is refused");
+	ok(strstr(e.msg, "go-sendxmpp/config: readable by others (mode 644)")
+	    != NULL, "says why: %s", e.msg);
+	xt_config_clear(&c);
+
+	/* A relative $XDG_CONFIG_HOME is ignored (XDG Base Directory). */
+	setenv("XDG_CONFIG_HOME", "gs", 1);
+	is_int(xt_config_load(&c, NULL, &e), XT_OK, "relative XDG_CONFIG_HOME");
+	is_str(c.jid, "home@example.org", "is ignored: ~/.config has none, "
+	    "so ~/.sendxmpprc");
+	xt_config_clear(&c);
+	snprintf(want, sizeof(want), "%s/.config", dir);
+	mkdir(want, 0700);
+	snprintf(want, sizeof(want), "%s/.config/go-sendxmpp", dir);
+	mkdir(want, 0700);
+	put_file(".config/go-sendxmpp/config", "username: dot@example.org\n",
+	    0600);
+	unsetenv("XDG_CONFIG_HOME");
+	is_int(xt_config_load(&c, NULL, &e), XT_OK, "no XDG_CONFIG_HOME");
+	is_str(c.jid, "dot@example.org", "~/.config/go-sendxmpp/config");
+	xt_config_clear(&c);
+
+	/* An xmpp-tools config file is read instead of all of these. */
+	snprintf(want, sizeof(want), "%s/.config/xmpp-tools", dir);
+	mkdir(want, 0700);
+	put_file(".config/xmpp-tools/config", "jid = own@example.org\n", 0644);
+	is_int(xt_config_load(&c, NULL, &e), XT_OK, "xmpp-tools config");
+	is_str(c.jid, "own@example.org", "comes first");
+	ok(!c.sendxmpprc, "and is not a sendxmpprc");
+	xt_config_clear(&c);
+	snprintf(want, sizeof(want), "rm -rf '%s/.config' '%s/gs' "
+	    "'%s/.sendxmpprc'", dir, dir, dir);
+	if (system(want) != 0)
+		ok(0, "cleanup");
+	setenv("XDG_CONFIG_HOME", "/nonexistent-xdg", 1);
+}
+
+/* Where the password comes from, named after a failed login. */
+static void
+test_source(void)
+{
+	struct xt_config c = { 0 };
+	struct xt_error e = { 0, "" };
+	char src[XT_ERRLEN], want[600];
+	const char *p;
+
+	unsetenv("XMPP_PASSWORD");
+	p = put_file("pwf", "x\n", 0600);
+	is_int(xt_config_set(&c, "password-file", p, &e), XT_OK, "option");
+	snprintf(want, sizeof(want), "--password-file %s", p);
+	is_str(xt_config_password_source(&c, src, sizeof(src)), want,
+	    "--password-file F");
+	xt_config_clear(&c);
+	p = put_file("cfg-pwf", "", 0644);
+	snprintf(want, sizeof(want), "password_file = %s/pwf\n"
+	    "password_command = echo x\n", dir);
+	p = put_file("cfg-pwf", want, 0644);
+	is_int(xt_config_load(&c, p, &e), XT_OK, "config with password_file");
+	snprintf(want, sizeof(want), "password_file in %s", p);
+	is_str(xt_config_password_source(&c, src, sizeof(src)), want,
+	    "password_file in FILE (before password_command)");
+	free(c.password_file);
+	c.password_file = NULL;
+	snprintf(want, sizeof(want), "password_command in %s", p);
+	is_str(xt_config_password_source(&c, src, sizeof(src)), want,
+	    "password_command in FILE");
+	xt_config_clear(&c);
+	setenv("XMPP_PASSWORD", "envpw", 1);
+	is_str(xt_config_password_source(&c, src, sizeof(src)),
+	    "$XMPP_PASSWORD", "$XMPP_PASSWORD");
+	setenv("XMPP_PASSWORD", "", 1);
+	is_str(xt_config_password_source(&c, src, sizeof(src)),
+	    "the terminal", "else the terminal");
+}
+
+/* A file an option names: its error names the option. */
+static void
+test_option_errors(void)
+{
+	struct xt_config c = { 0 };
+	struct xt_error e = { 0, "" };
+	const char *p;
+
+	is_int(xt_config_set(&c, "password-file", "/nope", &e), XT_EINVAL,
+	    "missing --password-file");
+	is_str(e.msg, "--password-file: /nope: No such file or directory",
+	    "names the option");
+	is_int(xt_config_set(&c, "cafile", "/nope", &e), XT_EINVAL,
+	    "missing --cafile");
+	is_str(e.msg, "--cafile: /nope: No such file or directory",
+	    "names the option");
+	is_int(xt_config_set(&c, "pin", "sha256:AA", &e), XT_EINVAL, "--pin");
+	is_str(e.msg, "--pin must be sha256: and the base64 of 32 bytes",
+	    "names the option");
+	xt_error_set(&e, XT_EINVAL, "/a/b: No such file or directory");
+	is_int(xt_error_option(&e, "--key", "/a/b"), XT_EINVAL,
+	    "xt_error_option keeps the code");
+	is_str(e.msg, "--key: /a/b: No such file or directory",
+	    "and names the option");
+	xt_error_set(&e, XT_EINVAL, "/a/bc: No such file or directory");
+	xt_error_option(&e, "--key", "/a/b");
+	is_str(e.msg, "/a/bc: No such file or directory",
+	    "but not for a message about another file");
+
+	p = put_file("cfg-pw", "jid = a@b\npassword = hunter2\n", 0600);
+	is_int(xt_config_load(&c, p, &e), XT_EINVAL,
+	    "a password in the config file is refused");
+	ok(strstr(e.msg, "cfg-pw:2: no password in the config file: put it "
+	    "in a file of its own (chmod 600) named by password_file, or use "
+	    "password_command") != NULL, "pointing to password_file: %s",
+	    e.msg);
+	ok(strstr(e.msg, "hunter2") == NULL, "without the password");
+	xt_config_clear(&c);
+}
+
 static void
 test_account(void)
 {
@@ -341,6 +503,9 @@ main(void)
 		return 1;
 	test_file();
 	test_sendxmpprc();
+	test_gosendxmpp();
+	test_source();
+	test_option_errors();
 	test_account();
 	test_password();
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
