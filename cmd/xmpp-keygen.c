@@ -16,8 +16,8 @@
 
 #define DEFAULT_VALID	(365 * 86400LL)
 
-enum { O_FORCE = XT_OPT_TOOL, O_BEGIN, O_END, O_VALID, O_URI, O_PASS, O_PASSFILE,
-    O_LIST };
+enum { O_FORCE = XT_OPT_TOOL, O_BEGIN, O_END, O_VALID, O_URI, O_PASS,
+    O_PASSFILE, O_LIST };
 
 static const struct option longopts[] = {
 	{ "bits",		required_argument,	NULL, 'b' },
