@@ -1,6 +1,6 @@
 /*
  * xmpp-keygen: make an RSA key for a JID, store it with a ready
- * revocation, print its XEP-0189 <pubkey/>.
+ * revocation, print its XEP-0189 <pubkey/>; or list the stored keys.
  */
 #include <sys/stat.h>
 
@@ -16,7 +16,8 @@
 
 #define DEFAULT_VALID	(365 * 86400LL)
 
-enum { O_FORCE = XT_OPT_TOOL, O_BEGIN, O_END, O_VALID, O_URI, O_PASS, O_PASSFILE };
+enum { O_FORCE = XT_OPT_TOOL, O_BEGIN, O_END, O_VALID, O_URI, O_PASS,
+    O_PASSFILE, O_LIST };
 
 static const struct option longopts[] = {
 	{ "bits",		required_argument,	NULL, 'b' },
@@ -28,6 +29,7 @@ static const struct option longopts[] = {
 	{ "uri",		required_argument,	NULL, O_URI },
 	{ "passphrase",		no_argument,		NULL, O_PASS },
 	{ "passphrase-file",	required_argument,	NULL, O_PASSFILE },
+	{ "list",		no_argument,		NULL, O_LIST },
 	XT_CLI_LONGOPTS
 };
 
@@ -35,7 +37,8 @@ static const char usage[] =
     "usage: xmpp-keygen [-v] [-b bits] [-o file] [--force] "
     "[--begin time]\n"
     "                   [--end time | --valid duration] [--uri uri]\n"
-    "                   [--passphrase | --passphrase-file file] jid\n";
+    "                   [--passphrase | --passphrase-file file] jid\n"
+    "       xmpp-keygen --list [-v]\n";
 
 static struct xt_cli cli = {
 	.tool = "xmpp-keygen",
@@ -98,6 +101,62 @@ check_free(const char *path, int force)
 	}
 }
 
+/*
+ * A stored key's state: what the key store knows, most final first. The
+ * records are what xmpp-publish saw the server accept on this machine.
+ */
+static const char *
+state(const struct xt_ownkey *k, int64_t now)
+{
+	int when = xt_pubkey_when(&k->pk, now);
+
+	if (k->revoked)
+		return "revoked";
+	if (when > 0)
+		return "expired";
+	if (when < 0)
+		return "not-yet-valid";
+	return k->published ? "published" : "unpublished";
+}
+
+/*
+ * --list: one line per stored key, tab-separated. A file that cannot be
+ * read does not hide the others: it is named on stderr and sets the
+ * status its error maps to (the highest, if several).
+ */
+static int
+list(int verbose, int64_t now)
+{
+	struct xt_error e = { 0, "" };
+	struct xt_ownkeys ks;
+	const struct xt_pubkey *pk;
+	char b[32], t[32];
+	size_t i;
+	int rc, w = verbose ? 64 : 16, status = 0;
+
+	if ((rc = xt_keystore_list(&ks, &e)) < 0)
+		errx(xt_exit_status(rc), "%s", e.msg);
+	if (verbose)
+		warnx("%zu key%s in %s", ks.n, ks.n == 1 ? "" : "s", ks.dir);
+	for (i = 0; i < ks.n; i++) {
+		pk = &ks.keys[i].pk;
+		xt_time_format(pk->begin_t, b, sizeof(b));
+		xt_time_format(pk->end_t, t, sizeof(t));
+		if (printf("%s\t%s\t%s\t%s\t%.*s\t%.*s\n", pk->jid, b, t,
+		    state(&ks.keys[i], now), w, pk->print, w, pk->keyid) < 0)
+			err(1, "stdout");
+	}
+	for (i = 0; i < ks.nbad; i++) {
+		warnx("%s", ks.bad[i].msg);
+		if (xt_exit_status(ks.bad[i].code) > status)
+			status = xt_exit_status(ks.bad[i].code);
+	}
+	xt_ownkeys_clear(&ks);
+	if (fflush(stdout) == EOF || ferror(stdout))
+		err(1, "stdout");
+	return status;
+}
+
 static char *
 serialize(const struct xt_node *n)
 {
@@ -122,12 +181,15 @@ main(int argc, char *argv[])
 	char *bare, *pass = NULL, *keypath, *s;
 	int64_t now = (int64_t)time(NULL), begin, until, valid = DEFAULT_VALID;
 	unsigned bits = XT_KEY_BITS_DEFAULT;
-	int ch, rc, force = 0, ask = 0, encrypted;
+	int ch, rc, force = 0, ask = 0, encrypted, listing = 0, making = 0;
 
 	while ((ch = xt_cli_next(&cli, &argc, &argv, &e)) > 0) {
 		switch (ch) {
 		case XT_OPT_SAY:	/* -h, -V */
 			return fputs(cli.say, stdout) == EOF;
+		case O_LIST:
+			listing = 1;
+			continue;
 		case 'b':
 			if ((rc = xt_key_bits(optarg, &bits, &e)) < 0)
 				errx(2, "%s", e.msg);
@@ -160,9 +222,16 @@ main(int argc, char *argv[])
 			passfile = optarg;
 			break;
 		}
+		making = 1;	/* an option of making a key */
 	}
 	if (ch < 0)
 		errx(xt_exit_status(ch), "%s", e.msg);
+	if (listing && making)
+		errx(2, "--list takes no other option than -v (see -h)");
+	if (listing && argc > 0)
+		errx(2, "--list takes no JID (see -h)");
+	if (listing)
+		return list(cli.verbose, now);
 	if (argc != 1)
 		errx(2, argc ? "one JID only (see -h)" : "no JID (see -h)");
 	if (end_s != NULL && valid_s != NULL)

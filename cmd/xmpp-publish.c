@@ -74,6 +74,7 @@ struct pub {
 	struct xt_pubkey pk;		/* for a <pubkey/> */
 	struct xt_attest a;		/* for an <attest/> */
 	int		 online;	/* a revocation to check once online */
+	char		 revoked[65];	/* a revocation: the keyid revoked */
 };
 
 /* The three nodes, compared by address below. */
@@ -224,6 +225,7 @@ check_input(void)
 		if (rc < 0)
 			die(rc, e.msg);
 		p->id = xstrdup(r.keyprint);
+		memcpy(p->revoked, r.keyid, sizeof(p->revoked));
 		xt_revocation_clear(&r);
 	}
 	for (i = 0; i < npubs; i++)
@@ -354,6 +356,53 @@ check_pep(void)
 		die(rc, e.msg);
 }
 
+/*
+ * What the server accepted, recorded beside our key in the key store for
+ * xmpp-keygen --list; a key kept elsewhere has no record. A record that
+ * cannot be written is said, and the publish stands.
+ */
+static void
+record(const char *keyid, enum xt_mark m)
+{
+	struct xt_error e = { 0, "" };
+	int rc;
+
+	rc = xt_keystore_mark(keyid, m, (int64_t)time(NULL), &e);
+	if (rc < 0 && rc != XT_ENOTFOUND)
+		warnx("published, but not recorded in the key store: %s",
+		    e.msg);
+}
+
+/*
+ * The server no longer holds what a record says: forget record m of the
+ * account's stored keys with that print (NULL: any), but keep (not NULL)
+ * the key with that keyid.
+ */
+static void
+forget(enum xt_mark m, const char *print, const char *keep)
+{
+	struct xt_error e = { 0, "" };
+	struct xt_ownkeys ks;
+	const struct xt_ownkey *k;
+	size_t i;
+
+	if (xt_keystore_list(&ks, &e) < 0) {
+		warnx("records of the key store not updated: %s", e.msg);
+		return;
+	}
+	for (i = 0; i < ks.n; i++) {
+		k = &ks.keys[i];
+		if (!(m == XT_MARK_PUBLISHED ? k->published : k->revoked) ||
+		    xt_jid_streq(k->pk.jid, account, 1) != 1 ||
+		    (print != NULL && strcasecmp(k->pk.print, print) != 0) ||
+		    (keep != NULL && strcmp(k->pk.keyid, keep) == 0))
+			continue;
+		if (xt_keystore_unmark(k->pk.keyid, m, &e) < 0)
+			warnx("records of the key store: %s", e.msg);
+	}
+	xt_ownkeys_clear(&ks);
+}
+
 static void
 publish_all(const char *access)
 {
@@ -372,6 +421,14 @@ publish_all(const char *access)
 		if (cli.verbose)
 			warnx("published to %s, item %s", pubs[i].node,
 			    pubs[i].id);
+		if (pubs[i].node == revoke_node)
+			record(pubs[i].revoked, XT_MARK_REVOKED);
+		if (pubs[i].node != pubkey_node)
+			continue;
+		record(pubs[i].pk.keyid, XT_MARK_PUBLISHED);
+		/* A node keeping one item has dropped the keys before. */
+		if (nkeys == 1)
+			forget(XT_MARK_PUBLISHED, NULL, pubs[i].pk.keyid);
 	}
 }
 
@@ -559,6 +616,7 @@ generate(unsigned bits, struct xt_pubkey *pk)
 	if ((pubs = calloc(1, sizeof(*pubs))) == NULL ||
 	    (pubs[0].el = xt_pubkey_node(pk)) == NULL)
 		die(XT_ENOMEM, "out of memory");
+	memcpy(pubs[0].pk.keyid, pk->keyid, sizeof(pk->keyid));
 	npubs = 1;
 }
 
@@ -712,6 +770,12 @@ main(int argc, char *argv[])
 	else if (retract != NULL) {
 		if ((rc = xt_pep_retract(cli.sess, node, retract, &e)) < 0)
 			die(rc, e.msg);
+		/* Item "current" is the one key a publish left there. */
+		if (strcmp(node, XT_NS_PUBKEY) == 0)
+			forget(XT_MARK_PUBLISHED, strcmp(retract, "current") ?
+			    retract : NULL, NULL);
+		else if (strcmp(node, XT_NS_REVOKE) == 0)
+			forget(XT_MARK_REVOKED, retract, NULL);
 	} else if (node != NULL) {
 		check_pep();
 		o.access = access ? access : "presence";

@@ -1,8 +1,9 @@
 /*
  * keyring.c: where keys live on disk (DESIGN.md 4). The key store holds
  * our own keys, each as KEYID.key (PKCS#8 PEM) with KEYID.pub (its
- * <pubkey/>) and KEYID.rev (a revocation made in advance); the keyring
- * holds pins, the keyids we accept for other people's JIDs, one file per
+ * <pubkey/>), KEYID.rev (a revocation made in advance) and the records of
+ * what xmpp-publish saw a server accept, KEYID.published and
+ * KEYID.revoked; the keyring holds pins, the keyids we accept for other people's JIDs, one file per
  * bare JID. Every file is written whole or not at all (xt_file_write).
  */
 #include <sys/stat.h>
@@ -302,9 +303,11 @@ read_pub(const char *path, struct xt_pubkey *pk, struct xt_error *e)
 		rc = xt_error_set(e, XT_ENOMEM, "out of memory");
 		goto out;
 	}
+	/* A file is no peer: its bad XML is malformed input, as in input.c. */
 	if ((rc = xt_parser_feed(p, buf, len, &pe)) < 0 ||
 	    (rc = xt_parser_finish(p, &pe)) < 0) {
-		rc = xt_error_set(e, rc, "%s: %s", path, pe.msg[0] ?
+		rc = xt_error_set(e, rc == XT_ETOOBIG ? XT_ETOOBIG : XT_EINVAL,
+		    "%s: %s", path, pe.msg[0] ?
 		    pe.msg : xt_strerror(rc));
 		goto out;
 	}
@@ -499,6 +502,213 @@ xt_keystore_pub(const char *keypath, struct xt_pubkey *pk,
 		rc = read_pub(p, pk, e);
 	free(p);
 	return rc;
+}
+
+/* ------------------------------------------------------------ records */
+
+/*
+ * What xmpp-publish saw the server accept is recorded beside the key:
+ * KEYID.published once a <pubkey/> of the key was published, KEYID.revoked
+ * once a revocation of it was. Each holds the time, one line; the name is
+ * the fact, the time is for people.
+ */
+static const char *
+mark_suffix(enum xt_mark m)
+{
+	return m == XT_MARK_PUBLISHED ? ".published" : ".revoked";
+}
+
+/* dir/KEYID followed by suffix, owned; NULL on ENOMEM. */
+static char *
+store_path(const char *dir, const char *keyid, const char *suffix)
+{
+	char name[80];
+
+	snprintf(name, sizeof(name), "%s%s", keyid, suffix);
+	return path_join(dir, name);
+}
+
+int
+xt_keystore_mark(const char *keyid, enum xt_mark m, int64_t t,
+    struct xt_error *e)
+{
+	char *dir, *pub = NULL, *path = NULL, line[32];
+	int rc;
+
+	if (keyid == NULL || !is_keyid(keyid))
+		return xt_error_set(e, XT_EINVAL, "not a keyid");
+	if ((rc = xt_data_dir("keys", 0, &dir, e)) < 0)
+		return rc;
+	if ((pub = store_path(dir, keyid, ".pub")) == NULL ||
+	    (path = store_path(dir, keyid, mark_suffix(m))) == NULL) {
+		rc = xt_error_set(e, XT_ENOMEM, "out of memory");
+		goto out;
+	}
+	if (!is_file(pub)) {
+		rc = xt_error_set(e, XT_ENOTFOUND, "no key %s in the key "
+		    "store", keyid);
+		goto out;
+	}
+	xt_time_format(t, line, sizeof(line) - 1);
+	strcat(line, "\n");
+	rc = xt_file_write(path, line, strlen(line), XT_WRITE_FORCE, e);
+out:
+	free(pub);
+	free(path);
+	free(dir);
+	return rc;
+}
+
+int
+xt_keystore_unmark(const char *keyid, enum xt_mark m, struct xt_error *e)
+{
+	char *dir, *path;
+	int rc = XT_OK;
+
+	if (keyid == NULL || !is_keyid(keyid))
+		return xt_error_set(e, XT_EINVAL, "not a keyid");
+	if ((rc = xt_data_dir("keys", 0, &dir, e)) < 0)
+		return rc;
+	if ((path = store_path(dir, keyid, mark_suffix(m))) == NULL)
+		rc = xt_error_set(e, XT_ENOMEM, "out of memory");
+	else if (unlink(path) < 0 && errno != ENOENT)
+		rc = xt_error_set(e, XT_ESYS, "%s: %s", path,
+		    strerror(errno));
+	free(path);
+	free(dir);
+	return rc;
+}
+
+/* ------------------------------------------------------------ the list */
+
+/* Is name "KEYID.pub"? */
+static int
+is_pub_name(const char *name)
+{
+	char id[65];
+
+	if (strlen(name) != 68 || strcmp(name + 64, ".pub") != 0)
+		return 0;
+	memcpy(id, name, 64);
+	id[64] = '\0';
+	return is_keyid(id);
+}
+
+static int
+add_bad(struct xt_ownkeys *ks, const struct xt_error *bad)
+{
+	struct xt_error *v;
+
+	if ((v = reallocarray(ks->bad, ks->nbad + 1, sizeof(*v))) == NULL)
+		return XT_ENOMEM;
+	ks->bad = v;
+	ks->bad[ks->nbad++] = *bad;
+	return XT_OK;
+}
+
+/*
+ * One KEYID.pub of the store: added to the keys, or to the bad files if
+ * it cannot be read, is no <pubkey/> with a good print, or holds another
+ * key than its name says.
+ */
+static int
+list_one(struct xt_ownkeys *ks, const char *name)
+{
+	struct xt_error fe = { 0, "" };
+	struct xt_ownkey *v, k;
+	char *path, *mark;
+	int rc;
+
+	memset(&k, 0, sizeof(k));
+	if ((path = path_join(ks->dir, name)) == NULL)
+		return XT_ENOMEM;
+	if ((rc = read_pub(path, &k.pk, &fe)) == XT_OK &&
+	    strncmp(k.pk.keyid, name, 64) != 0)
+		rc = xt_error_set(&fe, XT_EINVAL, "%s: holds the <pubkey/> of "
+		    "another key, %s", path, k.pk.keyid);
+	free(path);
+	if (rc < 0) {
+		xt_pubkey_clear(&k.pk);
+		return add_bad(ks, &fe);
+	}
+	if ((mark = store_path(ks->dir, k.pk.keyid, ".published")) != NULL) {
+		k.published = is_file(mark);
+		free(mark);
+		mark = store_path(ks->dir, k.pk.keyid, ".revoked");
+	}
+	if (mark == NULL || (v = reallocarray(ks->keys, ks->n + 1,
+	    sizeof(*v))) == NULL) {
+		free(mark);
+		xt_pubkey_clear(&k.pk);
+		return XT_ENOMEM;
+	}
+	k.revoked = is_file(mark);
+	free(mark);
+	ks->keys = v;
+	ks->keys[ks->n++] = k;
+	return XT_OK;
+}
+
+static int
+cmp_key(const void *a, const void *b)
+{
+	const struct xt_pubkey *x = &((const struct xt_ownkey *)a)->pk;
+	const struct xt_pubkey *y = &((const struct xt_ownkey *)b)->pk;
+	int c;
+
+	if ((c = strcmp(x->jid, y->jid)) != 0)
+		return c;
+	if (x->begin_t != y->begin_t)
+		return x->begin_t < y->begin_t ? -1 : 1;
+	if (x->end_t != y->end_t)
+		return x->end_t < y->end_t ? -1 : 1;
+	return strcmp(x->keyid, y->keyid);
+}
+
+static int
+cmp_bad(const void *a, const void *b)
+{
+	return strcmp(((const struct xt_error *)a)->msg,
+	    ((const struct xt_error *)b)->msg);
+}
+
+int
+xt_keystore_list(struct xt_ownkeys *ks, struct xt_error *e)
+{
+	struct dirent *d;
+	DIR *dp;
+	int rc = XT_OK;
+
+	memset(ks, 0, sizeof(*ks));
+	if ((rc = xt_data_dir("keys", 0, &ks->dir, e)) < 0)
+		return rc;
+	if ((dp = opendir(ks->dir)) == NULL)
+		return errno == ENOENT ? XT_OK : xt_error_set(e, XT_ESYS,
+		    "%s: %s", ks->dir, strerror(errno));
+	while (rc == XT_OK && (d = readdir(dp)) != NULL)
+		if (is_pub_name(d->d_name))
+			rc = list_one(ks, d->d_name);
+	closedir(dp);
+	if (rc < 0)
+		return xt_error_set(e, rc, "out of memory");
+	if (ks->n > 0)
+		qsort(ks->keys, ks->n, sizeof(*ks->keys), cmp_key);
+	if (ks->nbad > 0)
+		qsort(ks->bad, ks->nbad, sizeof(*ks->bad), cmp_bad);
+	return XT_OK;
+}
+
+void
+xt_ownkeys_clear(struct xt_ownkeys *ks)
+{
+	size_t i;
+
+	for (i = 0; i < ks->n; i++)
+		xt_pubkey_clear(&ks->keys[i].pk);
+	free(ks->keys);
+	free(ks->bad);
+	free(ks->dir);
+	memset(ks, 0, sizeof(*ks));
 }
 
 /* ------------------------------------------------------------ pins */

@@ -1514,6 +1514,51 @@ int		 xt_keystore_pub(const char *keypath, struct xt_pubkey *pk,
 		    struct xt_error *e);
 
 /*
+ * What this machine saw a server accept, recorded beside a key of the key
+ * store by xmpp-publish: KEYID.published (a <pubkey/> of the key was
+ * published) and KEYID.revoked (a revocation of it was), each holding the
+ * time as an XEP-0082 DateTime and a newline, 0600, written whole
+ * (xt_file_write, replacing an older record). Not a query of the server.
+ */
+enum xt_mark { XT_MARK_PUBLISHED = 1, XT_MARK_REVOKED };
+/*
+ * Record m for the stored key keyid at time t. XT_ENOTFOUND if the key
+ * store has no KEYID.pub (a key kept elsewhere, or someone else's).
+ */
+int		 xt_keystore_mark(const char *keyid, enum xt_mark m, int64_t t,
+		    struct xt_error *e);
+/* Remove the record m of keyid; none there is fine. */
+int		 xt_keystore_unmark(const char *keyid, enum xt_mark m,
+		    struct xt_error *e);
+
+/* A key of the key store, as listed. */
+struct xt_ownkey {
+	struct xt_pubkey pk;		/* its KEYID.pub, print checked */
+	int		 published;	/* KEYID.published is there */
+	int		 revoked;	/* KEYID.revoked is there */
+};
+
+struct xt_ownkeys {
+	char		*dir;		/* the key store looked in */
+	struct xt_ownkey *keys;		/* sorted: jid, begin, end, keyid */
+	size_t		 n;
+	struct xt_error	*bad;		/* a KEYID.pub that could not be read,
+					   is no <pubkey/> with a good print,
+					   or holds another key than KEYID;
+					   sorted by message, which names it */
+	size_t		 nbad;
+};
+
+/*
+ * Every KEYID.pub of the key store (other names are ignored) with its
+ * records. A missing key store is an empty list. A bad file does not stop
+ * the others: it goes to ks->bad. Fails (XT_ESYS, XT_ENOMEM) only when
+ * the directory cannot be read. Release with xt_ownkeys_clear.
+ */
+int		 xt_keystore_list(struct xt_ownkeys *ks, struct xt_error *e);
+void		 xt_ownkeys_clear(struct xt_ownkeys *ks);
+
+/*
  * Pins for other people's keys: keyring/BAREJID holds the keyids (hex
  * SHA-256 of the DER SPKI) accepted for that JID, one per line. dir NULL
  * means $XDG_DATA_HOME/xmpp-tools/keyring.

@@ -724,6 +724,72 @@ rm_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
 	return remove(path);
 }
 
+/* The records of xmpp-publish and the list of xmpp-keygen --list. */
+static void
+test_marks(struct fixture *alice)
+{
+	struct xt_error e = { 0, "" };
+	struct xt_ownkeys ks;
+	char *pubp, *rec, *text, *link;
+	size_t i, len;
+	int found = 0;
+
+	pubp = fmt("%s/data/xmpp-tools/keys/%s.published", tmp,
+	    alice->pk.keyid);
+	is_int(xt_keystore_mark(ID_A, XT_MARK_PUBLISHED, now, &e),
+	    XT_ENOTFOUND, "mark: a key not in the store is not recorded");
+	is_int(xt_keystore_mark("abc", XT_MARK_PUBLISHED, now, &e), XT_EINVAL,
+	    "mark: not a keyid");
+	is_int(xt_keystore_mark(alice->pk.keyid, XT_MARK_PUBLISHED,
+	    1767225600, &e), XT_OK, "mark: published");
+	rec = slurp(pubp, &len);
+	is_str(rec, "2026-01-01T00:00:00Z\n", "the record holds the time");
+	free(rec);
+	is_int(mode_of(pubp), 0600, "the record is 0600");
+	is_int(xt_keystore_mark(alice->pk.keyid, XT_MARK_PUBLISHED,
+	    1767225601, &e), XT_OK, "mark again: replaced");
+	rec = slurp(pubp, &len);
+	is_str(rec, "2026-01-01T00:00:01Z\n", "with the new time");
+	free(rec);
+	is_int(xt_keystore_list(&ks, &e), XT_OK, "list");
+	for (i = 0; i < ks.n; i++)
+		if (strcmp(ks.keys[i].pk.keyid, alice->pk.keyid) == 0)
+			found = ks.keys[i].published && !ks.keys[i].revoked;
+	ok(found, "list: alice's key published, not revoked");
+	for (i = 1; i < ks.n; i++)
+		ok(strcmp(ks.keys[i - 1].pk.jid, ks.keys[i].pk.jid) < 0 ||
+		    (strcmp(ks.keys[i - 1].pk.jid, ks.keys[i].pk.jid) == 0 &&
+		    ks.keys[i - 1].pk.begin_t <= ks.keys[i].pk.begin_t),
+		    "list: sorted, %zu before %zu", i - 1, i);
+	xt_ownkeys_clear(&ks);
+	is_int(xt_keystore_unmark(alice->pk.keyid, XT_MARK_PUBLISHED, &e),
+	    XT_OK, "unmark");
+	ok(!exists(pubp), "the record is gone");
+	is_int(xt_keystore_unmark(alice->pk.keyid, XT_MARK_PUBLISHED, &e),
+	    XT_OK, "unmark with no record: fine");
+	/* A planted link: refused, its target untouched. */
+	text = tpath("target");
+	put_file(text, "precious\n", 0644);
+	link = fmt("%s/data/xmpp-tools/keys/%s.revoked", tmp,
+	    alice->pk.keyid);
+	if (symlink(text, link) < 0)
+		abort();
+	is_int(xt_keystore_mark(alice->pk.keyid, XT_MARK_REVOKED, now, &e),
+	    XT_EEXIST, "mark through a symbolic link: refused");
+	rec = slurp(text, &len);
+	is_str(rec, "precious\n", "its target untouched");
+	free(rec);
+	is_int(xt_keystore_list(&ks, &e), XT_OK, "list");
+	for (i = 0; i < ks.n; i++)
+		if (strcmp(ks.keys[i].pk.keyid, alice->pk.keyid) == 0)
+			ok(!ks.keys[i].revoked, "list: a link is no record");
+	xt_ownkeys_clear(&ks);
+	unlink(link);
+	free(link);
+	free(text);
+	free(pubp);
+}
+
 int
 main(void)
 {
@@ -749,6 +815,7 @@ main(void)
 	test_save(&alice, &carol);
 	test_cleanup(&alice);
 	test_find(&alice);
+	test_marks(&alice);
 	fixture_free(&alice);
 	fixture_free(&carol);
 	nftw(tmp, rm_one, 16, FTW_DEPTH | FTW_PHYS);
