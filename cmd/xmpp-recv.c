@@ -61,6 +61,10 @@ static struct trusted {
 	struct trusted	*next;
 } *trusted;
 
+/* The bare JIDs that may see our presence: they get receipts. */
+static char **roster;
+static size_t nroster;
+
 static int64_t deadline = -1;	/* --timeout, once connected */
 static int pipe_out;		/* stdout is a pipe: wait for its reader */
 static int tty_out;		/* stdout is a terminal: always escaped */
@@ -221,6 +225,83 @@ esession_start(int keep)
 		warnx("offline ESession options not retracted: %s", e.msg);
 	else if (n > 0)
 		xt_cli_note(&cli, "offline ESession options retracted");
+}
+
+/*
+ * The roster's JIDs subscribed to our presence (RFC 6121 2.1.2.5: from,
+ * both), as they are when the run starts. Without a roster, none.
+ */
+static void
+roster_load(void)
+{
+	struct xt_node *iq, *res = NULL;
+	const struct xt_node *q, *it;
+	const char *sub, *jid;
+	char **nr;
+	int rc;
+
+	if ((iq = xt_node_new("iq", XT_NS_CLIENT)) == NULL ||
+	    xt_node_set_attr(iq, "type", "get") < 0 ||
+	    xt_node_add_elem(iq, "query", XT_NS_ROSTER) == NULL)
+		die(XT_ENOMEM, "out of memory");
+	rc = xt_session_iq(cli.sess, iq, &res, -1);
+	xt_node_free(iq);
+	if (rc < 0 && rc != XT_ESTANZA)
+		die(rc, xt_session_errmsg(cli.sess));
+	q = res != NULL ? xt_node_child(res, "query", XT_NS_ROSTER) : NULL;
+	for (it = q != NULL ? xt_node_child(q, "item", XT_NS_ROSTER) : NULL;
+	    it != NULL; it = xt_node_next(it, "item", XT_NS_ROSTER)) {
+		sub = xt_node_attr(it, "subscription");
+		jid = xt_node_attr(it, "jid");
+		if (sub == NULL || jid == NULL || (strcmp(sub, "from") != 0 &&
+		    strcmp(sub, "both") != 0))
+			continue;
+		if ((nr = realloc(roster, (nroster + 1) *
+		    sizeof(*roster))) == NULL ||
+		    (nr[nroster] = strdup(jid)) == NULL)
+			die(XT_ENOMEM, "out of memory");
+		roster = nr;
+		nroster++;
+	}
+	xt_node_free(res);
+}
+
+/*
+ * XEP-0184: a message printed that asked for a receipt gets one, if its
+ * sender may see our presence (section 8) or is our own account.
+ */
+static int
+receipt(const struct xt_node *m, const char *from)
+{
+	struct xt_node *r, *rec;
+	const char *id = xt_node_attr(m, "id"), *type = xt_node_attr(m, "type");
+	char *myid;
+	size_t i;
+	int ok, rc;
+
+	if (xt_node_child(m, "request", XT_NS_RECEIPTS) == NULL || id == NULL ||
+	    (type != NULL && strcmp(type, "groupchat") == 0))
+		return XT_OK;
+	ok = xt_jid_streq(from, cli.cfg.jid, 1) == 1;
+	for (i = 0; i < nroster && !ok; i++)
+		ok = xt_jid_streq(from, roster[i], 1) == 1;
+	if (!ok) {
+		xt_cli_note(&cli, "%s asked for a receipt: none sent, it may "
+		    "not see our presence (XEP-0184 section 8)", from);
+		return XT_OK;
+	}
+	if ((r = xt_node_new("message", XT_NS_CLIENT)) == NULL ||
+	    (myid = xt_session_id(cli.sess)) == NULL)
+		die(XT_ENOMEM, "out of memory");
+	if (xt_node_set_attr(r, "to", from) < 0 ||
+	    xt_node_set_attr(r, "id", myid) < 0 ||
+	    (rec = xt_node_add_elem(r, "received", XT_NS_RECEIPTS)) == NULL ||
+	    xt_node_set_attr(rec, "id", id) < 0)
+		die(XT_ENOMEM, "out of memory");
+	free(myid);
+	rc = xt_session_send(cli.sess, r);
+	xt_node_free(r);
+	return rc;
 }
 
 static long
@@ -398,6 +479,7 @@ print_message(const struct xt_node *m, const char *from, const char *domain,
 int
 main(int argc, char *argv[])
 {
+	static const char *const features[] = { XT_NS_RECEIPTS, NULL };
 	struct xt_error e = { 0, "" };
 	struct xt_node *st, *pres, *show;
 	struct xt_jid fj;
@@ -466,6 +548,8 @@ main(int argc, char *argv[])
 		xt_cli_note(&cli, "the server has no Stream Management "
 		    "(XEP-0198): a message taken and not printed is lost");
 	esession_start(keep);
+	xt_session_disco(cli.sess, cli.tool, features);
+	roster_load();
 	/* Initial presence: the server then hands over stored messages. */
 	if ((pres = xt_node_new("presence", XT_NS_CLIENT)) == NULL)
 		die(XT_ENOMEM, "out of memory");
@@ -532,6 +616,12 @@ main(int argc, char *argv[])
 					rc = XT_ETIMEOUT;
 					break;
 				}
+				if ((rc = receipt(st, from)) < 0) {
+					if (show != st)
+						xt_node_free(show);
+					xt_node_free(st);
+					break;
+				}
 			}
 			if (show != st)
 				xt_node_free(show);
@@ -549,6 +639,9 @@ main(int argc, char *argv[])
 	xt_es_inbox_clear(&inbox);
 	free((char *)inbox.dir);
 	free(filter);
+	while (nroster > 0)
+		free(roster[--nroster]);
+	free(roster);
 	while (trusted != NULL) {
 		struct trusted *t = trusted;
 

@@ -20,7 +20,7 @@
 #define RELINK_MAX_MS	30000		/* the longest wait between logins */
 
 enum { O_LINES = XT_OPT_TOOL, O_RAW, O_KEY, O_ENCRYPT, O_SESSION,
-    O_PASSFILE, O_STRICT, O_LISTEN, O_INTERACTIVE };
+    O_PASSFILE, O_STRICT, O_LISTEN, O_INTERACTIVE, O_RECEIPT };
 
 static const struct option longopts[] = {
 	XT_ACCOUNT_LONGOPTS,
@@ -33,6 +33,7 @@ static const struct option longopts[] = {
 	{ "session",		no_argument,		NULL, O_SESSION },
 	{ "passphrase-file",	required_argument,	NULL, O_PASSFILE },
 	{ "strict",		no_argument,		NULL, O_STRICT },
+	{ "receipt",		no_argument,		NULL, O_RECEIPT },
 	/* go-sendxmpp's, answered with what to use here */
 	{ "listen",		no_argument,		NULL, O_LISTEN },
 	{ "interactive",	no_argument,		NULL, O_INTERACTIVE },
@@ -47,11 +48,11 @@ static const char usage[] =
     "                 [--cafile file | --pin sha256:base64] "
     "[--mechanisms list]\n"
     "                 [--timeout seconds] [--debug] [--strict] "
-    "[--lines | --raw | --key file]\n"
-    "                 jid ...\n"
-    "       xmpp-send [account options] [-t type] --encrypt "
-    "[--passphrase-file file]\n"
-    "                 [--lines [--session]] jid\n";
+    "[--receipt]\n"
+    "                 [--lines | --raw | --key file] jid ...\n"
+    "       xmpp-send [account options] [-t type] [--receipt] --encrypt\n"
+    "                 [--passphrase-file file] [--lines [--session]] "
+    "jid\n";
 
 static struct xt_cli cli = {
 	.tool = "xmpp-send",
@@ -71,6 +72,13 @@ static int nrcpt;
 static const char *subject, *mtype = "chat";
 static struct xt_node *pubkey;	/* --key: sent instead of a body */
 static int strict;		/* --strict: refuse what XML cannot carry */
+static int receipt;		/* --receipt: wait for XEP-0184 receipts */
+static struct pending {		/* a message whose receipt is awaited */
+	char	*id, *to;
+	int	 state;		/* WAITING, RECEIVED, BOUNCED */
+} *pend;
+static size_t npend;
+enum { WAITING, RECEIVED, BOUNCED };
 static size_t replaced;		/* characters replaced by U+FFFD */
 /* --encrypt: the recipient's options and keys, ours, the ESession. */
 static struct {
@@ -298,6 +306,53 @@ encrypt_setup(void)
 	    "options", rcpt[0]);
 }
 
+/* --receipt: the receipt of message id to to is awaited. */
+static int
+awaits(const char *to, const char *id)
+{
+	struct pending *np;
+
+	if ((np = realloc(pend, (npend + 1) * sizeof(*pend))) == NULL)
+		return -1;
+	pend = np;
+	if ((pend[npend].id = strdup(id)) == NULL)
+		return -1;
+	pend[npend].to = (char *)to;
+	pend[npend++].state = WAITING;
+	return 0;
+}
+
+/* A receipt counts from the recipient alone: its bare JID, or the full. */
+static int
+from_rcpt(const char *from, const char *to)
+{
+	return from != NULL && xt_jid_streq(from, to,
+	    strchr(to, '/') == NULL) == 1;
+}
+
+/* An XEP-0184 receipt for one of our messages. */
+static void
+check_receipt(const struct xt_node *st)
+{
+	const struct xt_node *r;
+	const char *from = xt_node_attr(st, "from"), *id;
+	size_t i;
+
+	if (npend == 0 || strcmp(st->name, "message") != 0 ||
+	    (r = xt_node_child(st, "received", XT_NS_RECEIPTS)) == NULL)
+		return;
+	/* Version 1.0 put the id on the message only. */
+	if ((id = xt_node_attr(r, "id")) == NULL &&
+	    (id = xt_node_attr(st, "id")) == NULL)
+		return;
+	for (i = 0; i < npend; i++)
+		if (pend[i].state == WAITING && strcmp(pend[i].id, id) == 0 &&
+		    from_rcpt(from, pend[i].to)) {
+			pend[i].state = RECEIVED;
+			xt_cli_note(&cli, "%s: receipt", from);
+		}
+}
+
 static struct xt_node *
 make_message(const char *to, const char *body, size_t n)
 {
@@ -325,6 +380,9 @@ make_message(const char *to, const char *body, size_t n)
 		seal(m, body, n);
 	} else if ((c = xt_node_add_elem(m, "body", NULL)) == NULL ||
 	    xt_node_add_text(c, body, n) < 0)
+		goto oom;
+	if (receipt && (xt_node_add_elem(m, "request", XT_NS_RECEIPTS) ==
+	    NULL || awaits(to, xt_node_attr(m, "id")) < 0))
 		goto oom;
 	return m;
 oom:
@@ -386,6 +444,10 @@ check_bounce(struct xt_node *st)
 	    "error");
 	free(why);
 	nbounced++;
+	/* No receipt comes for what bounced. */
+	for (i = 0; i < (int)npend; i++)
+		if (from_rcpt(from, pend[i].to) && pend[i].state == WAITING)
+			pend[i].state = BOUNCED;
 	return 1;
 }
 
@@ -414,6 +476,7 @@ drain(void)
 
 	while ((rc = xt_session_recv(cli.sess, &st, 0)) == XT_OK) {
 		bounced |= check_bounce(st);
+		check_receipt(st);
 		rc = xt_session_answer_iq(cli.sess, st);
 		xt_node_free(st);
 		if (rc >= 0)
@@ -514,6 +577,55 @@ round_trip(void)
 	drain();
 }
 
+/*
+ * --receipt: wait, up to --timeout (30 s without), for the receipt of
+ * every message to a recipient that did not bounce. 6 if one is missing.
+ */
+static int
+await_receipts(void)
+{
+	struct xt_node *st;
+	int64_t end = xt_now_ms() + (cli.timeout > 0 ? cli.timeout : 30) *
+	    1000LL, ms;
+	size_t i, n, left, missing = 0;
+	int r, rc;
+
+	for (;;) {
+		for (i = left = 0; i < npend; i++)
+			left += pend[i].state == WAITING;
+		if (left == 0 || (ms = end - xt_now_ms()) <= 0)
+			break;
+		if ((rc = xt_session_recv(cli.sess, &st, (int)ms)) == XT_OK) {
+			bounced |= check_bounce(st);
+			check_receipt(st);
+			rc = xt_session_answer_iq(cli.sess, st);
+			xt_node_free(st);
+			if (rc >= 0)
+				rc = xt_session_handled(cli.sess);
+		}
+		if (rc < 0 && rc != XT_ETIMEOUT)
+			relink(rc);
+	}
+	for (r = 0; r < nrcpt; r++) {
+		for (i = n = left = 0; i < npend; i++)
+			if (pend[i].to == rcpt[r]) {
+				n++;
+				left += pend[i].state == WAITING;
+			}
+		if (left > 0)
+			warnx("%s: no receipt within %lld s for %zu of %zu "
+			    "message%s: stored for later, or no client there "
+			    "sends receipts (XEP-0184)", rcpt[r], (long long)(
+			    cli.timeout > 0 ? cli.timeout : 30), left, n,
+			    n == 1 ? "" : "s");
+		missing += left;
+	}
+	for (i = 0; i < npend; i++)
+		free(pend[i].id);
+	free(pend);
+	return missing > 0;
+}
+
 /* A bad line in --lines mode: what came before is confirmed, then exit 2. */
 static void __attribute__((noreturn))
 stop(int lineno, const char *why)
@@ -568,6 +680,7 @@ settle(void)
 		/* The server is behind: wait for its answer. */
 		if ((rc = xt_session_recv(cli.sess, &st, 1000)) == XT_OK) {
 			bounced |= check_bounce(st);
+			check_receipt(st);
 			rc = xt_session_answer_iq(cli.sess, st);
 			xt_node_free(st);
 			if (rc >= 0)
@@ -727,7 +840,7 @@ main(int argc, char *argv[])
 	const char *bad, *keyfile = NULL;
 	char *body = NULL, *fixed;
 	size_t n = 0, nraw = 0, i;
-	int ch, rc, lines = 0, rawmode = 0, tflag = 0;
+	int ch, rc, lines = 0, rawmode = 0, tflag = 0, missing;
 
 	while ((ch = xt_cli_next(&cli, &argc, &argv, &e)) > 0) {
 		switch (ch) {
@@ -776,6 +889,9 @@ main(int argc, char *argv[])
 		case O_STRICT:
 			strict = 1;
 			break;
+		case O_RECEIPT:
+			receipt = 1;
+			break;
 		}
 	}
 	if (ch < 0)
@@ -794,6 +910,9 @@ main(int argc, char *argv[])
 	if (enc.on && strchr(argv[0], '/') != NULL)
 		errx(2, "--encrypt: %s: a bare JID (her options say which "
 		    "resource, if any)", argv[0]);
+	if (rawmode && receipt)
+		errx(2, "--receipt does not go with --raw (put <request "
+		    "xmlns='urn:xmpp:receipts'/> in the stanzas)");
 	if (rawmode && (argc > 0 || subject != NULL || tflag))
 		errx(2, "--raw takes its recipients, subject and type from "
 		    "the stanzas");
@@ -898,6 +1017,7 @@ main(int argc, char *argv[])
 		round_trip();
 	}
 	free(body);
+	missing = receipt && await_receipts();
 	if (replaced > 0)
 		xt_cli_note(&cli, "%zu byte%s or character%s replaced by U+FFFD "
 		    "(not UTF-8, or not allowed in XML; --strict refuses them)",
@@ -912,5 +1032,5 @@ main(int argc, char *argv[])
 		return 5;
 	if (fflush(stdout) == EOF || ferror(stdout))
 		err(1, "stdout");
-	return 0;
+	return missing ? 6 : 0;
 }

@@ -474,6 +474,8 @@ int		 xt_sasl_done(const struct xt_sasl *s);
 #define XT_NS_STANZAS	"urn:ietf:params:xml:ns:xmpp-stanzas"
 #define XT_NS_STREAMS	"urn:ietf:params:xml:ns:xmpp-streams"
 #define XT_NS_PING	"urn:xmpp:ping"
+#define XT_NS_RECEIPTS	"urn:xmpp:receipts"
+#define XT_NS_ROSTER	"jabber:iq:roster"
 #define XT_NS_DELAY	"urn:xmpp:delay"
 #define XT_NS_SASLCB	"urn:xmpp:sasl-cb:0"
 #define XT_NS_SM	"urn:xmpp:sm:3"
