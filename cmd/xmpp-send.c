@@ -467,25 +467,35 @@ error_condition(const struct xt_node *st)
 	return "";
 }
 
-/* Look at what has arrived so far, without waiting. */
-static void
-drain(void)
+/*
+ * Take one stanza, waiting up to ms: a bounce or a receipt is noted, a
+ * request answered. XT_ETIMEOUT when none came.
+ */
+static int
+take_one(int ms)
 {
 	struct xt_node *st;
 	int rc;
 
-	while ((rc = xt_session_recv(cli.sess, &st, 0)) == XT_OK) {
+	if ((rc = xt_session_recv(cli.sess, &st, ms)) == XT_OK) {
 		bounced |= check_bounce(st);
 		check_receipt(st);
 		rc = xt_session_answer_iq(cli.sess, st);
 		xt_node_free(st);
 		if (rc >= 0)
 			rc = xt_session_handled(cli.sess);
-		if (rc < 0) {
-			relink(rc);
-			return;
-		}
 	}
+	return rc;
+}
+
+/* Look at what has arrived so far, without waiting. */
+static void
+drain(void)
+{
+	int rc;
+
+	while ((rc = take_one(0)) >= 0)
+		;
 	/* Nothing more now is fine; a broken stream is not. */
 	if (rc != XT_ETIMEOUT)
 		relink(rc);
@@ -584,7 +594,6 @@ round_trip(void)
 static int
 await_receipts(void)
 {
-	struct xt_node *st;
 	int64_t end = xt_now_ms() + (cli.timeout > 0 ? cli.timeout : 30) *
 	    1000LL, ms;
 	size_t i, n, left, missing = 0;
@@ -595,15 +604,7 @@ await_receipts(void)
 			left += pend[i].state == WAITING;
 		if (left == 0 || (ms = end - xt_now_ms()) <= 0)
 			break;
-		if ((rc = xt_session_recv(cli.sess, &st, (int)ms)) == XT_OK) {
-			bounced |= check_bounce(st);
-			check_receipt(st);
-			rc = xt_session_answer_iq(cli.sess, st);
-			xt_node_free(st);
-			if (rc >= 0)
-				rc = xt_session_handled(cli.sess);
-		}
-		if (rc < 0 && rc != XT_ETIMEOUT)
+		if ((rc = take_one((int)ms)) < 0 && rc != XT_ETIMEOUT)
 			relink(rc);
 	}
 	for (r = 0; r < nrcpt; r++) {
@@ -661,7 +662,6 @@ send_body(const char *body, size_t n)
 static void
 settle(void)
 {
-	struct xt_node *st;
 	uint32_t sent, acked;
 	int rc;
 
@@ -678,15 +678,7 @@ settle(void)
 		if (outbox.bytes <= OUTBOX_MAX)
 			return;
 		/* The server is behind: wait for its answer. */
-		if ((rc = xt_session_recv(cli.sess, &st, 1000)) == XT_OK) {
-			bounced |= check_bounce(st);
-			check_receipt(st);
-			rc = xt_session_answer_iq(cli.sess, st);
-			xt_node_free(st);
-			if (rc >= 0)
-				rc = xt_session_handled(cli.sess);
-		}
-		if (rc < 0 && rc != XT_ETIMEOUT)
+		if ((rc = take_one(1000)) < 0 && rc != XT_ETIMEOUT)
 			relink(rc);
 	}
 }
