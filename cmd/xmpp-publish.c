@@ -183,8 +183,13 @@ check_input(void)
 			if ((rc = xt_pubkey_parse(p->el, &p->pk, &e)) < 0 ||
 			    (rc = xt_pubkey_verify(&p->pk, &e)) < 0)
 				die(rc, e.msg);
-			if (xt_jid_streq(p->pk.jid, account, 0) != 1)
-				die(XT_EINVAL, "a <pubkey/> for another JID");
+			if (xt_jid_streq(p->pk.jid, account, 0) != 1) {
+				snprintf(e.msg, sizeof(e.msg), "the <pubkey/> "
+				    "is for %s, not %s: publish it logged in as "
+				    "%s (-a)", p->pk.jid, account, p->pk.jid);
+				xt_oneline(e.msg);
+				die(XT_EINVAL, e.msg);
+			}
 			if ((when = xt_pubkey_when(&p->pk,
 			    (int64_t)time(NULL))) != 0)
 				die(XT_EBADSIG, when < 0 ? "the key is not "
@@ -244,7 +249,7 @@ fetch_key(const char *jid, const char *print, struct xt_pubkey *pk)
 	size_t n, i;
 	int rc, found = 0;
 
-	if ((rc = xt_pep_items(cli.sess, jid, XT_NS_PUBKEY, &items, &n, &e)) ==
+	if ((rc = xt_pep_items(cli.sess, jid, XT_NS_PUBKEY, &items, &n, NULL, &e)) ==
 	    XT_ENOTFOUND)
 		return 0;
 	if (rc < 0)

@@ -592,7 +592,7 @@ xt_es_options_fetch(struct xt_session *s, const char *jid,
 
 	*form = NULL;
 	for (k = 0; k < 2 && *form == NULL; k++) {
-		if ((rc = xt_pep_items(s, jid, nodes[k], &items, &n, e)) ==
+		if ((rc = xt_pep_items(s, jid, nodes[k], &items, &n, NULL, e)) ==
 		    XT_ENOTFOUND)
 			continue;
 		if (rc < 0)

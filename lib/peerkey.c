@@ -85,13 +85,14 @@ add_key(struct xt_peerkeys *ks, const struct xt_node *el, const char *where,
 
 /* The items of one of the contact's nodes; none if we may not see them. */
 static int
-fetch(struct xt_session *s, const struct xt_peerkeys *ks, const char *node,
+fetch(struct xt_session *s, struct xt_peerkeys *ks, const char *node,
     const struct xt_peerkey_opts *o, struct xt_node ***items, size_t *n,
     struct xt_error *e)
 {
 	int rc;
 
-	rc = xt_pep_items(s, ks->jid, node, items, n, e);
+	rc = xt_pep_items(s, ks->jid, node, items, n,
+	    strcmp(node, XT_NS_PUBKEY) == 0 ? &ks->none : NULL, e);
 	if (rc == XT_ENOTFOUND) {
 		if (o->cli != NULL)
 			xt_cli_note(o->cli, "%s", e->msg);
@@ -302,6 +303,7 @@ xt_peerkeys_fetch(struct xt_session *s, const char *jid,
 	xt_jid_free(&j);
 	if (ks->jid == NULL)
 		return xt_error_set(e, XT_ENOMEM, "out of memory");
+	ks->direct = oo.direct != NULL;
 	rc = oo.direct != NULL ? fetch_direct(s, ks, &oo, e) :
 	    fetch_pep(s, ks, &oo, e);
 	if (rc < 0)
@@ -333,6 +335,33 @@ xt_peerkeys_valid(const struct xt_peerkeys *ks)
 	return valid;
 }
 
+/*
+ * No key at all: what the server said, which tells a missing key from a
+ * missing account where it says so. Prosody answers forbidden for both.
+ */
+static int
+none_published(const struct xt_peerkeys *ks, struct xt_error *e)
+{
+	const char *c = ks->none;
+
+	if (ks->direct)
+		return xt_error_set(e, XT_ENOTFOUND, "%s: no key in its "
+		    "answer", ks->jid);
+	if (c == NULL)
+		return xt_error_set(e, XT_ENOTFOUND, "%s: no key published "
+		    "(its key node is empty)", ks->jid);
+	if (strcmp(c, "item-not-found") == 0)
+		return xt_error_set(e, XT_ENOTFOUND, "%s: no key published "
+		    "(item-not-found: the account has no key node)", ks->jid);
+	if (strcmp(c, "service-unavailable") == 0 ||
+	    strcmp(c, "feature-not-implemented") == 0)
+		return xt_error_set(e, XT_ENOTFOUND, "%s: no such account, or "
+		    "no PEP service for it (%s)", ks->jid, c);
+	return xt_error_set(e, XT_ENOTFOUND, "%s: no key we may read (%s: "
+	    "the server does not say whether the account keeps its key from "
+	    "us, has none, or does not exist; check the JID)", ks->jid, c);
+}
+
 int
 xt_peerkeys_none(const struct xt_peerkeys *ks, struct xt_error *e)
 {
@@ -341,15 +370,26 @@ xt_peerkeys_none(const struct xt_peerkeys *ks, struct xt_error *e)
 	int v;
 
 	if (ks->n == 0)
-		return xt_error_set(e, XT_ENOTFOUND, "no key published (or "
-		    "none we may read)");
+		return none_published(ks, e);
 	for (i = 0; i < ks->n; i++)
 		count[ks->keys[i].v]++;
 	len = (size_t)snprintf(msg, sizeof(msg), "%s: no valid key:", ks->jid);
-	for (v = 1; v < XT_KEY_NVERDICTS && len < sizeof(msg); v++)
-		if (count[v] > 0)
+	for (v = 1; v < XT_KEY_NVERDICTS && len < sizeof(msg); v++) {
+		if (count[v] == 0)
+			continue;
+		len += (size_t)snprintf(msg + len, sizeof(msg) - len, " %zu %s",
+		    count[v], verdicts[v]);
+		/* Which: the first such key's. */
+		for (i = 0; v == XT_KEY_OTHERJID && i < ks->n; i++)
+			if (ks->keys[i].v == XT_KEY_OTHERJID)
+				break;
+		if (v == XT_KEY_OTHERJID && i < ks->n && len < sizeof(msg))
 			len += (size_t)snprintf(msg + len, sizeof(msg) - len,
-			    " %zu %s,", count[v], verdicts[v]);
+			    " (%s)", ks->keys[i].pk.jid);
+		if (len < sizeof(msg))
+			len += (size_t)snprintf(msg + len, sizeof(msg) - len,
+			    ",");
+	}
 	if (len < sizeof(msg))
 		msg[len - 1] = '\0';
 	return xt_error_set(e, XT_ENOTFOUND, "%s", msg);

@@ -328,7 +328,7 @@ xt_pep_items_free(struct xt_node **items, size_t n)
  */
 static int
 items_error(const struct xt_node *res, const char *who, const char *node,
-    struct xt_error *e)
+    const char **why, struct xt_error *e)
 {
 	static const char *const hidden[] = { "forbidden", "not-authorized",
 	    "not-allowed", "item-not-found", "service-unavailable",
@@ -339,9 +339,12 @@ items_error(const struct xt_node *res, const char *who, const char *node,
 
 	for (i = 0; cond != NULL && i < sizeof(hidden) / sizeof(hidden[0]);
 	    i++)
-		if (strcmp(cond, hidden[i]) == 0)
+		if (strcmp(cond, hidden[i]) == 0) {
+			if (why != NULL)
+				*why = hidden[i];
 			return xt_error_set(e, XT_ENOTFOUND, "%s has no %s "
 			    "items we may read (%s)", who, node, cond);
+		}
 	snprintf(what, sizeof(what), "items of %s at %s", node, who);
 	return stanza_fail(res, e, what);
 }
@@ -379,7 +382,7 @@ take_items(const struct xt_node *its, struct xt_node ***items, size_t *n,
 
 int
 xt_pep_items(struct xt_session *s, const char *jid, const char *node,
-    struct xt_node ***items, size_t *n, struct xt_error *e)
+    struct xt_node ***items, size_t *n, const char **why, struct xt_error *e)
 {
 	struct xt_node *iq = NULL, *ps, *its, *res = NULL;
 	struct xt_jid j = { NULL, NULL, NULL };
@@ -389,6 +392,8 @@ xt_pep_items(struct xt_session *s, const char *jid, const char *node,
 
 	*items = NULL;
 	*n = 0;
+	if (why != NULL)
+		*why = NULL;
 	if (node == NULL || *node == '\0')
 		return xt_error_set(e, XT_EINVAL, "items: no node");
 	if (jid != NULL) {
@@ -413,7 +418,7 @@ xt_pep_items(struct xt_session *s, const char *jid, const char *node,
 	/* The session takes the answer only from the JID asked. */
 	rc = ask(s, iq, &res, e);
 	if (rc == XT_ESTANZA)
-		rc = items_error(res, to ? to : "our account", node, e);
+		rc = items_error(res, to ? to : "our account", node, why, e);
 	if (rc < 0)
 		goto out;
 	ps = xt_node_child(res, "pubsub", XT_NS_PUBSUB);

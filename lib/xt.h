@@ -1198,12 +1198,12 @@ int		 xt_pep_retract(struct xt_session *s, const char *node,
  * taken only from the answer whose id matches and whose from is jid.
  * A node that is absent or that we may not read (forbidden,
  * not-authorized, not-allowed, item-not-found), or a server without PEP
- * (service-unavailable, feature-not-implemented) gives XT_ENOTFOUND; other
- * errors XT_ESTANZA.
+ * (service-unavailable, feature-not-implemented) gives XT_ENOTFOUND, and
+ * the condition in *why (may be NULL; static); other errors XT_ESTANZA.
  */
 int		 xt_pep_items(struct xt_session *s, const char *jid,
 		    const char *node, struct xt_node ***items, size_t *n,
-		    struct xt_error *e);
+		    const char **why, struct xt_error *e);
 void		 xt_pep_items_free(struct xt_node **items, size_t n);
 
 /* ---------------------------------------------------------------- xtls */
@@ -1599,6 +1599,9 @@ struct xt_peerkeys {
 	char		*jid;		/* the bare JID asked for, prepared */
 	struct xt_peerkey *keys;
 	size_t		 n;
+	const char	*none;		/* why the key node gave nothing: the
+					   error condition, or NULL */
+	int		 direct;	/* asked the contact, not PEP */
 };
 
 struct xt_peerkey_opts {

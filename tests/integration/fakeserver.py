@@ -48,6 +48,7 @@ only after the client's own header has been read):
                      account), each with the --spoof-pubkey file (default:
                      --pubkey); never from the JID asked
   login:pep-wrongfirst  the same wrong answers first, then the right one
+  login:pep-notfound  the urn:xmpp:pubkey:1 query answered item-not-found
   badxml:KIND        hostile XML right after the stream header, then
                      features offering STARTTLS (answered with <failure/>);
                      KIND: comment pi doctype entity badutf8 deep huge
@@ -122,7 +123,7 @@ def hostile(kind):
 
 LOGIN_KINDS = ("binderror", "bindforeign", "forgedbind", "restricted",
                "forgedbounce", "bounce", "pep", "pep-wrongfrom",
-               "pep-wrongfirst")
+               "pep-wrongfirst", "pep-notfound")
 RE_IQ_ID = re.compile(rb"<iq[^>]*\bid=['\"]([^'\"]+)['\"]")
 RE_PING = re.compile(rb"<iq[^>]*\bid=['\"]([^'\"]+)['\"][^>]*>\s*<ping")
 FEAT_BIND = (b"<stream:features><bind xmlns='urn:ietf:params:xml:ns:xmpp-bind'/>"
@@ -448,6 +449,12 @@ class Conn:
                                         node.decode("utf-8", "replace")))
             if node != NODE_PUBKEY:
                 self.send(items_result(iq_id, to, node))
+                continue
+            if kind == "pep-notfound":
+                self.send(b"<iq type='error' id='" + iq_id + b"' from='" + to +
+                          b"'><error type='cancel'><item-not-found xmlns="
+                          b"'urn:ietf:params:xml:ns:xmpp-stanzas'/></error>"
+                          b"</iq>")
                 continue
             if kind in ("pep-wrongfrom", "pep-wrongfirst"):
                 for frm in WRONG_FROMS:
