@@ -143,6 +143,7 @@ main(int argc, char *argv[])
 		xt_jid_free(&j);
 	}
 
+	cli.max_input = XT_ONESHOT_INPUT;
 	if ((rc = xt_cli_login(&cli, -1, &e)) < 0)
 		die(rc, e.msg);
 	o.direct = direct;

@@ -766,6 +766,7 @@ main(int argc, char *argv[])
 	if (es)
 		eskey = esession_key(keyspec, passfile, (int64_t)time(NULL) +
 		    expires, &eskeypath);
+	cli.max_input = serving ? 0 : XT_ONESHOT_INPUT;
 	if ((rc = xt_cli_login(&cli, -1, &e)) < 0)
 		die(rc, e.msg);
 

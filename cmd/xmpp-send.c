@@ -977,6 +977,7 @@ main(int argc, char *argv[])
 		    "no key of ours in the key store to sign with (xmpp-keygen "
 		    "makes one)" : e.msg);
 	cli.reconnect = lines;	/* the password kept to log in again */
+	cli.max_input = lines ? 0 : XT_ONESHOT_INPUT;
 	if ((rc = xt_cli_login(&cli, -1, &e)) < 0)
 		die(rc, e.msg);
 	if (enc.on)

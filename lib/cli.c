@@ -319,6 +319,7 @@ xt_cli_login(struct xt_cli *c, int timeout_ms, struct xt_error *e)
 	memset(&so, 0, sizeof(so));
 	so.tool = c->tool;
 	so.reconnect = c->reconnect;
+	so.limits.max_total = c->max_input;
 	so.timeout_ms = timeout_ms >= 0 ? timeout_ms :
 	    (int)((c->timeout < 0 ? 30 : c->timeout) * 1000);
 	if (c->debug) {

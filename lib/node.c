@@ -76,6 +76,46 @@ xt_node_new(const char *name, const char *ns)
  * Free n and everything below it, first unlinking it from its parent.
  * NULL is fine.
  */
+static size_t
+node_size(const struct xt_node *n)
+{
+	size_t sz = sizeof(*n);
+	char **a;
+
+	if (n->name != NULL)
+		sz += strlen(n->name) + 1;
+	if (n->ns != NULL)
+		sz += strlen(n->ns) + 1;
+	if (n->text != NULL)
+		sz += strlen(n->text) + 1;
+	for (a = n->attrs; a != NULL && *a != NULL; a++)
+		sz += sizeof(*a) + strlen(*a) + 1;
+	return sz;
+}
+
+size_t
+xt_node_size(const struct xt_node *n)
+{
+	const struct xt_node *c = n;
+	size_t sz = 0;
+
+	if (n == NULL)
+		return 0;
+	/* Iterative, in document order, as xt_node_free. */
+	for (;;) {
+		sz += node_size(c);
+		if (c->children != NULL) {
+			c = c->children;
+			continue;
+		}
+		while (c != n && c->next == NULL)
+			c = c->parent;
+		if (c == n)
+			return sz;
+		c = c->next;
+	}
+}
+
 void
 xt_node_free(struct xt_node *n)
 {

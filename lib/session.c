@@ -24,11 +24,13 @@
 #include "xt.h"
 
 #define QUEUE_MAX	4096
+#define QUEUE_BYTES	(8 * 1024 * 1024)	/* of xt_node_size */
 #define SM_RING		8192	/* stanzas tracked past the acknowledged */
 
 struct qitem {
 	struct xt_node	*st;
 	uint32_t	 seq;		/* Stream Management count, 0: none */
+	size_t		 size;		/* xt_node_size(st) */
 	struct qitem	*next;
 };
 
@@ -45,6 +47,7 @@ struct xt_session {
 	struct xt_node		*features;
 	struct qitem		*qhead, *qtail;
 	int			 qlen;
+	size_t			 qbytes;	/* the sum of their sizes */
 	int64_t			 deadline;
 	unsigned		 idseq;
 	char			 idprefix[9];
@@ -319,19 +322,27 @@ static int
 queue_push(struct xt_session *s, struct xt_node *st)
 {
 	struct qitem *q;
+	size_t size = xt_node_size(st);
 
 	/* Others' stanzas must not fill memory while we wait for an answer. */
 	if (s->qlen >= QUEUE_MAX) {
 		xt_node_free(st);
-		return fail(s, XT_EPROTO, "over %d stanzas arrived while "
-		    "waiting for an answer", QUEUE_MAX);
+		return fail(s, XT_EPROTO, "server: over %d stanzas arrived "
+		    "while waiting for an answer", QUEUE_MAX);
 	}
-	s->qlen++;
+	if (size > QUEUE_BYTES - s->qbytes) {
+		xt_node_free(st);
+		return fail(s, XT_EPROTO, "server: over %d MiB of stanzas "
+		    "arrived while waiting for an answer", QUEUE_BYTES >> 20);
+	}
 	if ((q = malloc(sizeof(*q))) == NULL) {
 		xt_node_free(st);
 		return fail(s, XT_ENOMEM, "out of memory");
 	}
+	s->qlen++;
+	s->qbytes += size;
 	q->st = st;
+	q->size = size;
 	q->seq = s->wire_seq;
 	q->next = NULL;
 	if (s->qtail != NULL)
@@ -354,6 +365,7 @@ queue_pop(struct xt_session *s)
 	if (s->qhead == NULL)
 		s->qtail = NULL;
 	s->qlen--;
+	s->qbytes -= q->size;
 	st = q->st;
 	s->last_seq = q->seq;
 	free(q);

@@ -137,6 +137,8 @@ struct xt_node {
 
 /* New element with name and namespace (ns may be NULL: inherit). */
 struct xt_node	*xt_node_new(const char *name, const char *ns);
+/* The memory a tree holds: its nodes and their strings, in bytes. */
+size_t		 xt_node_size(const struct xt_node *n);
 /* Free a node and everything below it. NULL is fine. */
 void		 xt_node_free(struct xt_node *n);
 /*
@@ -1075,6 +1077,9 @@ typedef void	(*xt_note_fn)(const char *fmt, ...);
 
 struct option;
 
+/* What a one-shot tool takes from a server at most (xt_cli.max_input). */
+#define XT_ONESHOT_INPUT	(32 * 1024 * 1024)
+
 struct xt_cli {
 	/* Set by the tool. */
 	const char	*tool;		/* "xmpp-send" */
@@ -1089,6 +1094,9 @@ struct xt_cli {
 	int		 quiet;		/* no -v note of the login */
 	int		 reconnect;	/* keep the password to log in again
 					   (xt_session_reconnect) */
+	size_t		 max_input;	/* bytes the server may send over the
+					   session's life, 0 for no cap: a
+					   one-shot tool sets XT_ONESHOT_INPUT */
 
 	/* Filled in. */
 	int		 verbose;	/* -v */

@@ -37,6 +37,8 @@ only after the client's own header has been read):
                      restricted (a comment after the first message),
                      forgedbounce (an error message from a third party),
                      bounce (the same from the recipient: the control),
+                     flood (thousands of 128 KiB messages from bob pushed
+                     right after binding, nothing ever answered),
                      and the PEP kinds below
   login:pep          after binding, answer pubsub <items/> queries: the one
                      for urn:xmpp:pubkey:1 with an item 'current' holding the
@@ -123,7 +125,7 @@ def hostile(kind):
 
 LOGIN_KINDS = ("binderror", "bindforeign", "forgedbind", "restricted",
                "forgedbounce", "bounce", "pep", "pep-wrongfrom",
-               "pep-wrongfirst", "pep-notfound")
+               "pep-wrongfirst", "pep-notfound", "flood")
 RE_IQ_ID = re.compile(rb"<iq[^>]*\bid=['\"]([^'\"]+)['\"]")
 RE_PING = re.compile(rb"<iq[^>]*\bid=['\"]([^'\"]+)['\"][^>]*>\s*<ping")
 FEAT_BIND = (b"<stream:features><bind xmlns='urn:ietf:params:xml:ns:xmpp-bind'/>"
@@ -404,6 +406,17 @@ class Conn:
         self.event("bound")
         if kind.startswith("pep"):
             self.pep(kind)
+            return
+        if kind == "flood":
+            body = b"x" * (128 * 1024)
+            try:
+                for i in range(4000):
+                    self.send(b"<message from='bob@xt.test/f' to='alice@"
+                              b"xt.test/fake' type='chat' id='f%d'><body>" % i
+                              + body + b"</body></message>")
+            except OSError:
+                pass
+            self.event("flood ended")
             return
         if kind == "restricted":
             self.wait_for(re.compile(rb"<message"))

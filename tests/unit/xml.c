@@ -2193,6 +2193,30 @@ test_long_stream(void)
 	free(one.s);
 }
 
+/* xt_node_size: every node and string counted, siblings of the root not. */
+static void
+test_node_size(void)
+{
+	struct xt_node *m, *b, *o;
+	size_t one, big;
+
+	m = xt_node_new("m", NULL);
+	one = xt_node_size(m);
+	ok(one >= sizeof(*m) + 2, "node_size: a node and its name");
+	b = xt_node_add_elem(m, "body", NULL);
+	xt_node_add_text(b, "0123456789", 10);
+	xt_node_set_attr(m, "id", "abc");
+	big = xt_node_size(m);
+	ok(big >= one + 2 * sizeof(*m) + 5 + 11 + 3 + 4,
+	    "node_size: children, text and attributes counted (%zu)", big);
+	o = xt_node_new("other", NULL);
+	xt_node_add_text(o, "0123456789012345678901234567890123456789", 40);
+	ok(xt_node_size(b) < big, "node_size of a child: its subtree only");
+	ok(xt_node_size(NULL) == 0, "node_size(NULL) is 0");
+	xt_node_free(o);
+	xt_node_free(m);
+}
+
 int
 main(void)
 {
@@ -2218,5 +2242,6 @@ main(void)
 	test_recycle();
 	test_recycle_fragment();
 	test_long_stream();
+	test_node_size();
 	return done();
 }
