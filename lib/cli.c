@@ -174,6 +174,8 @@ xt_cli_next(struct xt_cli *c, int *argcp, char ***argvp, struct xt_error *e)
 		c->started = 1;
 		if ((rc = xt_init(e)) < 0)
 			return rc;
+		/* Peers' text reaches stderr, and stdout on a terminal. */
+		xt_term_guard();
 		c->timeout = -1;
 		c->t = (int64_t)time(NULL);
 		/* ':' first: one line of our own instead of getopt's two. */
@@ -277,6 +279,8 @@ debug_write(void *arg, char dir, const char *text, size_t len)
 	line[0] = dir;
 	line[1] = ' ';
 	memcpy(line + 2, text, len);
+	/* What the server sent, made safe for a terminal. */
+	len = xt_text_safe(line + 2, len, "\t\n");
 	line[len + 2] = '\n';
 	while (off < len + 3) {
 		w = write(c->debug_fd > 0 ? c->debug_fd : 2, line + off,

@@ -43,19 +43,6 @@ xt_error_option(struct xt_error *e, const char *opt, const char *path)
 	return xt_error_set(e, e->code, "%s: %s", opt, msg);
 }
 
-/*
- * Messages quote what peers sent (an error's text, an item id): a line
- * break or an escape sequence in it must not make a second line or
- * repaint the terminal.
- */
-void
-xt_oneline(char *s)
-{
-	for (; *s != '\0'; s++)
-		if ((unsigned char)*s < 0x20 || *s == 0x7f)
-			*s = '?';
-}
-
 const char *
 xt_strerror(int code)
 {

@@ -57,8 +57,19 @@ int		 xt_error_set(struct xt_error *e, int code, const char *fmt, ...)
  */
 int		 xt_error_option(struct xt_error *e, const char *opt,
 		    const char *path);
-/* Replace control characters (C0, DEL) by '?': a message stays one line. */
+/*
+ * term.c. Replace control characters (C0, DEL, C1) and bytes that are no
+ * UTF-8 by '?': a message stays one line and cannot drive a terminal.
+ */
 void		 xt_oneline(char *s);
+/* The same on s[0..n) in place, sparing the C0 controls in keep; the new
+   length, never more than n. */
+size_t		 xt_text_safe(char *s, size_t n, const char *keep);
+/*
+ * From now on stderr, and stdout if it is a terminal, go through the same
+ * filter, tab and newline spared (xt_cli_next does this first).
+ */
+void		 xt_term_guard(void);
 /* A short description of a code ("authentication failed"). */
 const char	*xt_strerror(int code);
 /*

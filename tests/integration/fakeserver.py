@@ -37,6 +37,8 @@ only after the client's own header has been read):
                      restricted (a comment after the first message),
                      forgedbounce (an error message from a third party),
                      bounce (the same from the recipient: the control),
+                     bouncec1 (that bounce with a text holding U+009B, the
+                     terminal's CSI),
                      flood (thousands of 128 KiB messages from bob pushed
                      right after binding, nothing ever answered),
                      and the PEP kinds below
@@ -125,7 +127,7 @@ def hostile(kind):
 
 LOGIN_KINDS = ("binderror", "bindforeign", "forgedbind", "restricted",
                "forgedbounce", "bounce", "pep", "pep-wrongfrom",
-               "pep-wrongfirst", "pep-notfound", "flood")
+               "pep-wrongfirst", "pep-notfound", "flood", "bouncec1")
 RE_IQ_ID = re.compile(rb"<iq[^>]*\bid=['\"]([^'\"]+)['\"]")
 RE_PING = re.compile(rb"<iq[^>]*\bid=['\"]([^'\"]+)['\"][^>]*>\s*<ping")
 FEAT_BIND = (b"<stream:features><bind xmlns='urn:ietf:params:xml:ns:xmpp-bind'/>"
@@ -423,11 +425,14 @@ class Conn:
             self.close_stream(b"<!-- restricted -->")
             return
         _, m = self.wait_for(RE_PING)
-        if kind in ("forgedbounce", "bounce"):
+        if kind in ("forgedbounce", "bounce", "bouncec1"):
             who = b"mallory" if kind == "forgedbounce" else b"bob"
+            text = (b"<text xmlns='urn:ietf:params:xml:ns:xmpp-stanzas'>no"
+                    b"\xc2\x9b2Jway</text>" if kind == "bouncec1" else b"")
             self.send(b"<message type='error' from='" + who + b"@xt.test'><error "
                       b"type='cancel'><service-unavailable xmlns='urn:ietf:"
-                      b"params:xml:ns:xmpp-stanzas'/></error></message>")
+                      b"params:xml:ns:xmpp-stanzas'/>" + text +
+                      b"</error></message>")
         self.close_stream(b"<iq type='result' id='" + m.group(1) +
                           b"' from='xt.test'/>")
 

@@ -38,6 +38,34 @@ test_oneline(void)
 	    "controls and DEL replaced, UTF-8 kept");
 }
 
+/* What reaches a terminal: no C1, no stray byte, every character kept. */
+static void
+test_text_safe(void)
+{
+	static const struct { const char *in, *keep, *out; } t[] = {
+		{ "a\xc2\x9b[31mred", "", "a?[31mred" },	/* CSI, U+009B */
+		{ "\xc2\x80\xc2\x9f\xc2\xa0", "", "??\xc2\xa0" },
+		{ "a\x9b[2J", "", "a?[2J" },		/* 8-bit CSI alone */
+		{ "\xc0\x80\xed\xa0\x80", "", "?????" }, /* overlong, surrogate */
+		{ "\xf4\x90\x80\x80x", "", "????x" },	/* above U+10FFFF */
+		{ "caf\xc3\xa9 \xe6\x97\xa5 \xf0\x9f\x8d\xba", "",
+		    "caf\xc3\xa9 \xe6\x97\xa5 \xf0\x9f\x8d\xba" },
+		{ "l1\nl2\tx\r\x1b", "\t\n", "l1\nl2\tx??" },
+		{ "cut \xe6\x97", "", "cut ??" },
+	};
+	char buf[64], name[32];
+	size_t i, n;
+
+	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		n = strlen(t[i].in);
+		memcpy(buf, t[i].in, n);
+		n = xt_text_safe(buf, n, t[i].keep);
+		buf[n] = '\0';
+		snprintf(name, sizeof(name), "text_safe case %zu", i);
+		is_str(buf, t[i].out, name);
+	}
+}
+
 static void
 test_bytes(void)
 {
@@ -139,6 +167,7 @@ main(void)
 	xt_init(NULL);
 	test_exit();
 	test_oneline();
+	test_text_safe();
 	test_bytes();
 	test_time();
 	test_hostport();
