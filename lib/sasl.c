@@ -1,6 +1,7 @@
 /*
- * sasl.c: the client side of SCRAM-SHA-256(-PLUS) and SCRAM-SHA-1(-PLUS)
- * (RFC 5802, RFC 7677) and PLAIN (RFC 4616), and the choice between them
+ * sasl.c: the client side of SCRAM-SHA-512(-PLUS), SCRAM-SHA-256(-PLUS) and
+ * SCRAM-SHA-1(-PLUS) (RFC 5802, RFC 7677, draft-melnikov-scram-sha-512)
+ * and PLAIN (RFC 4616), and the choice between them
  * (DESIGN.md 2, PROTOCOLS.md 4.3).
  */
 #include <stdarg.h>
@@ -15,7 +16,7 @@
 #include "xt.h"
 
 #define NONCE_RAW	18		/* random bytes: 24 base64 characters */
-#define HLEN_MAX	32		/* SHA-256 */
+#define HLEN_MAX	64		/* SHA-512 */
 #define SECRET_MAX	4096		/* bytes of a password */
 #define MSG_MAX		8192		/* bytes of a server message */
 #define ITER_MIN	4096		/* RFC 7677 section 4 */
@@ -40,8 +41,10 @@ static const struct mechinfo {
 	int			 plus;
 } mechs[] = {
 	/* In order of preference. */
+	{ XT_SASL_SCRAM_SHA512_PLUS, "SCRAM-SHA-512-PLUS", GCRY_MD_SHA512, 1 },
 	{ XT_SASL_SCRAM_SHA256_PLUS, "SCRAM-SHA-256-PLUS", GCRY_MD_SHA256, 1 },
 	{ XT_SASL_SCRAM_SHA1_PLUS, "SCRAM-SHA-1-PLUS", GCRY_MD_SHA1, 1 },
+	{ XT_SASL_SCRAM_SHA512, "SCRAM-SHA-512", GCRY_MD_SHA512, 0 },
 	{ XT_SASL_SCRAM_SHA256, "SCRAM-SHA-256", GCRY_MD_SHA256, 0 },
 	{ XT_SASL_SCRAM_SHA1, "SCRAM-SHA-1", GCRY_MD_SHA1, 0 },
 	{ XT_SASL_PLAIN, "PLAIN", 0, 0 }
@@ -401,6 +404,14 @@ xt_sasl_mech_name(enum xt_sasl_mech m)
 	return mi != NULL ? mi->name : NULL;
 }
 
+int
+xt_sasl_mech_plus(enum xt_sasl_mech m)
+{
+	const struct mechinfo *mi = mechinfo(m);
+
+	return mi != NULL && mi->plus;
+}
+
 /*
  * The mechanism of that name, compared without regard to ASCII case;
  * XT_SASL_NONE if NULL or not one we implement.
@@ -456,8 +467,9 @@ xt_sasl_check_list(const char *list, struct xt_error *e)
 			known = eqnocase(p, end - p, mechs[i].name);
 		if (!known)
 			return xt_error_set(e, XT_EINVAL, "mechanisms: %.*s: "
-			    "not one the tools speak (SCRAM-SHA-256-PLUS, "
-			    "SCRAM-SHA-1-PLUS, SCRAM-SHA-256, SCRAM-SHA-1, "
+			    "not one the tools speak (SCRAM-SHA-512-PLUS, "
+			    "SCRAM-SHA-256-PLUS, SCRAM-SHA-1-PLUS, "
+			    "SCRAM-SHA-512, SCRAM-SHA-256, SCRAM-SHA-1, "
 			    "PLAIN)", (int)(end - p > 64 ? 64 : end - p), p);
 		n++;
 	}
@@ -467,9 +479,10 @@ xt_sasl_check_list(const char *list, struct xt_error *e)
 
 /*
  * The best mechanism of offered (n names, NULL entries skipped) in the
- * order of DESIGN.md 2: SCRAM-SHA-256-PLUS, SCRAM-SHA-1-PLUS,
- * SCRAM-SHA-256, SCRAM-SHA-1, PLAIN. -PLUS only when cbtype is set (not
- * NULL or empty), PLAIN only when plain_ok. allowed, if not NULL, is a
+ * order of DESIGN.md 2: SCRAM-SHA-512-PLUS, SCRAM-SHA-256-PLUS,
+ * SCRAM-SHA-1-PLUS, SCRAM-SHA-512, SCRAM-SHA-256, SCRAM-SHA-1, PLAIN.
+ * -PLUS only when cbtype is set (not NULL or empty), PLAIN only when
+ * plain_ok. allowed, if not NULL, is a
  * comma-separated list (ASCII case ignored, blanks around names trimmed,
  * unknown names ignored) that filters this set without reordering it; an
  * empty list allows nothing. XT_SASL_NONE if nothing fits.

@@ -1108,7 +1108,7 @@ sasl_login(struct xt_session *s)
 	so.password = s->password ? s->password : "";
 	so.server_plus = plus;
 	so.client_cb = can_bind(s);	/* gs2 'y' only if we really could */
-	if (m == XT_SASL_SCRAM_SHA256_PLUS || m == XT_SASL_SCRAM_SHA1_PLUS) {
+	if (xt_sasl_mech_plus(m)) {
 		so.cbtype = cbt;
 		if ((rc = xt_tls_cbdata(s->tls, cbt, &cbd, &cbn)) < 0) {
 			rc = fail(s, XT_ETLS, "no channel binding data");

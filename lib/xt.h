@@ -420,8 +420,12 @@ enum xt_sasl_mech {
 	XT_SASL_SCRAM_SHA1_PLUS,
 	XT_SASL_SCRAM_SHA256,
 	XT_SASL_SCRAM_SHA1,
-	XT_SASL_PLAIN
+	XT_SASL_PLAIN,
+	XT_SASL_SCRAM_SHA512_PLUS,
+	XT_SASL_SCRAM_SHA512
 };
+/* Does mechanism m bind the channel (a -PLUS one)? */
+int		 xt_sasl_mech_plus(enum xt_sasl_mech m);
 
 const char	*xt_sasl_mech_name(enum xt_sasl_mech m);
 enum xt_sasl_mech xt_sasl_mech_byname(const char *name);

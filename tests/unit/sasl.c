@@ -114,7 +114,16 @@ static const struct vec vecs[] = {
 	  "n,a=a=3Db=2Cc,n=us=3Der=2Cx,r=" N5802,
 	  SF5802,
 	  "c=bixhPWE9M0RiPTJDYyw=," R5802 ",p=abrMWbbNDbIXQ/JlybYowrtaqeY=",
-	  "v=EnGH+cgWgglN1yqUQJjjTOVZbyg=" }
+	  "v=EnGH+cgWgglN1yqUQJjjTOVZbyg=" },
+	{ "scram-sha-512 on rfc 7677's exchange (python hashlib)",
+	  XT_SASL_SCRAM_SHA512, "user", "pencil",
+	  NULL, NULL, NULL, 0, 0, 0, N7677,
+	  "n,,n=user,r=" N7677,
+	  SF7677,
+	  "c=biws," R7677 ",p=gMGXRcevScNtxZ6/8lQYpGtnsNAc3mGcmNomv+xnoOMw+3R2"
+	  "xNJdMNnzMlTN8PPC6wdp6dybEmDYXYTxwnYPJQ==",
+	  "v=ZQnYEgWQMFmmsM8aQMF0nDDCy/AgCzkwk8CmMZYcMg0vSVlKDanekLtifDSeVGT4+5Zx"
+	  "XnJq199RVG2rR7N7Zw==" }
 };
 #define NVECS	(sizeof(vecs) / sizeof(vecs[0]))
 
@@ -660,6 +669,8 @@ test_choose(void)
 	static const char *plusonly[] = { "SCRAM-SHA-256-PLUS" };
 	static const char *unknown[] = { "DIGEST-MD5", "X-OAUTH2", NULL };
 	static const char *lower[] = { "scram-sha-256" };
+	static const char *ejd[] = { "SCRAM-SHA-256", "SCRAM-SHA-512-PLUS",
+	    "SCRAM-SHA-512", "SCRAM-SHA-256-PLUS", "PLAIN" };
 	static const struct {
 		const char *const	*offered;
 		size_t			 n;
@@ -671,6 +682,12 @@ test_choose(void)
 	} t[] = {
 		{ all, 6, NULL, "tls-exporter", 1, XT_SASL_SCRAM_SHA256_PLUS,
 		  "best of all" },
+		{ ejd, 5, NULL, "tls-exporter", 1, XT_SASL_SCRAM_SHA512_PLUS,
+		  "sha-512-plus first" },
+		{ ejd, 5, NULL, NULL, 1, XT_SASL_SCRAM_SHA512,
+		  "sha-512 over sha-256 without cbtype" },
+		{ ejd, 5, "SCRAM-SHA-256,PLAIN", NULL, 1, XT_SASL_SCRAM_SHA256,
+		  "--mechanisms leaves sha-512 out" },
 		{ all, 6, NULL, NULL, 1, XT_SASL_SCRAM_SHA256,
 		  "no -plus without cbtype" },
 		{ all, 6, NULL, "", 1, XT_SASL_SCRAM_SHA256,
