@@ -23,7 +23,8 @@
 
 /*
  * The -h lines of the options every tool of a kind shares, written once:
- * "spelling\texplanation", the spelling as in the man pages' OPTIONS.
+ * "spelling\texplanation", the spelling as in the man pages' OPTIONS; a
+ * tool whose line for one of them differs gives its own (struct xt_cli).
  */
 static const char account_help[] =
     "-a, --account jid\tlog in as jid (else $XMPP_JID, the config file)\n"
@@ -58,12 +59,27 @@ help_width(const char *list, int w)
 	return w;
 }
 
+/* 1 if list has a line for the spelling p (n bytes). */
+static int
+help_has(const char *list, const char *p, int n)
+{
+	const char *q;
+
+	for (q = list; q != NULL; q = strchr(q, '\n') ? strchr(q, '\n') + 1 :
+	    NULL)
+		if (strncmp(q, p, (size_t)n) == 0 && q[n] == '\t')
+			return 1;
+	return 0;
+}
+
 /*
  * The lines of list under heading, each spelling in a column w wide and
- * its text beside it, or below it if the spelling is wider.
+ * its text beside it, or below it if the spelling is wider; but not those
+ * the tool's own lines (own) say in their own words.
  */
 static void
-help_lines(FILE *f, const char *heading, const char *list, int w)
+help_lines(FILE *f, const char *heading, const char *list, const char *own,
+    int w)
 {
 	const char *p, *tab, *nl;
 	int n;
@@ -74,6 +90,8 @@ help_lines(FILE *f, const char *heading, const char *list, int w)
 	    p = nl ? nl + 1 : NULL) {
 		nl = strchr(tab, '\n');
 		n = (int)(tab - p);
+		if (list != own && help_has(own, p, n))
+			continue;
 		if (n > w)
 			fprintf(f, "  %.*s\n  %*s", n, p, w, "");
 		else
@@ -105,14 +123,14 @@ help_build(struct xt_cli *c, struct xt_error *e)
 	if (c->login)
 		w = help_width(account_help, w);
 	fputs(c->usage, f);
-	help_lines(f, "options", c->options, w);
+	help_lines(f, "options", c->options, c->options, w);
 	if (c->sign)
-		help_lines(f, NULL, sign_help, w);
-	help_lines(f, NULL, common_help, w);
+		help_lines(f, NULL, sign_help, c->options, w);
+	help_lines(f, NULL, common_help, c->options, w);
 	if (c->login)
-		help_lines(f, "account options", account_help, w);
+		help_lines(f, "account options", account_help, c->options, w);
 	if (c->exits != NULL)
-		help_lines(f, "exit status", c->exits, 1);
+		help_lines(f, "exit status", c->exits, c->exits, 1);
 	if (fclose(f) != 0 || c->helptext == NULL)
 		return xt_error_set(e, XT_ENOMEM, "out of memory");
 	return XT_OK;

@@ -1082,7 +1082,8 @@ struct xt_cli {
 	const char	*options;	/* -h: its own options, a line each,
 					   "spelling\texplanation\n" (the
 					   account, signing and -v -h -V
-					   lines are added) */
+					   lines are added, but for those
+					   it gives in its own words) */
 	const char	*exits;		/* -h: its exit statuses, a line
 					   each, "N\texplanation\n" */
 	const char	*shortopts;	/* its own short options ("s:t:") */
