@@ -21,11 +21,10 @@ static const struct option longopts[] = {
 };
 
 static const char usage[] =
-    "usage: xmpp-attest [-v] -k key [--signer-jid jid] [--time time] "
-    "[--passphrase-file file]\n"
-    "                   [pubkey-file]\n"
-    "       xmpp-attest --verify [-v] --signer pubkey-file "
-    "--key pubkey-file [attest-file]\n";
+    "usage: xmpp-attest [-v] -k key [--signer-jid jid] [--time time]\n"
+    "                   [--passphrase-file file] [pubkey-file]\n"
+    "       xmpp-attest --verify [-v] --signer signer-pubkey-file\n"
+    "                   --key pubkey-file [attest-file]\n";
 
 /* -h: a line on each of its own options, as in the man page. */
 static const char options[] =

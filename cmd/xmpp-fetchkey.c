@@ -25,15 +25,15 @@ static const struct option longopts[] = {
 };
 
 static const char usage[] =
-    "usage: xmpp-fetchkey [-v] [-a jid] [-c file] [-r resource] "
-    "[--password-file file]\n"
-    "                     [--server host[:port]] [--direct-tls] "
-    "[--cafile file | --pin sha256:b64]\n"
-    "                     [--mechanisms list] [--timeout seconds] "
-    "[--debug] [--direct fulljid]\n"
-    "                     [--format xml|spki|pem|fingerprint] "
-    "[--signer pubkey-file ...]\n"
-    "                     [--accept-new | --no-pin] jid\n";
+    "usage: xmpp-fetchkey [-v] [-a jid] [-c file] [-r resource]\n"
+    "                     [--password-file file] [--server host[:port]]\n"
+    "                     [--direct-tls] "
+    "[--cafile file | --pin sha256:base64]\n"
+    "                     [--mechanisms list] [--timeout seconds] [--debug]\n"
+    "                     [--direct fulljid] "
+    "[--format xml|spki|pem|fingerprint]\n"
+    "                     [--signer pubkey-file ...] "
+    "[--accept-new | --no-pin] jid\n";
 
 /* -h: a line on each of its own options, as in the man page. */
 static const char options[] =

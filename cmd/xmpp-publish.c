@@ -44,18 +44,18 @@ static const char usage[] =
     "usage: xmpp-publish [-v] [-a jid] [-c file] [-r resource] "
     "[--password-file file]\n"
     "                    [--server host[:port]] [--direct-tls] "
-    "[--cafile file | --pin sha256:b64]\n"
-    "                    [--mechanisms list] [--timeout seconds] "
-    "[--debug]\n"
-    "                    [--access open|presence|whitelist] "
-    "[--node node [--id id]] [file]\n"
+    "[--mechanisms list]\n"
+    "                    [--cafile file | --pin sha256:base64] "
+    "[--timeout seconds]\n"
+    "                    [--debug] [--access open|presence|whitelist]\n"
+    "                    [--node node [--id id]] [file]\n"
     "       xmpp-publish [account options] --retract id --node node\n"
-    "       xmpp-publish [account options] --serve [--generate] "
-    "[-b bits] [file]\n"
+    "       xmpp-publish [account options] --serve [--generate] [-b bits] "
+    "[file]\n"
     "       xmpp-publish [account options] --esession [--expires duration] "
     "[--public]\n"
-    "                    [--match-resource resource] [--key key "
-    "[--passphrase-file file]]\n";
+    "                    [--match-resource resource]\n"
+    "                    [--key key [--passphrase-file file]]\n";
 
 /* -h: a line on each of its own options, as in the man page. */
 static const char options[] =

@@ -35,12 +35,12 @@ static const struct option longopts[] = {
 static const char usage[] =
     "usage: xmpp-recv [-v] [-a jid] [-c file] [-r resource] "
     "[--password-file file]\n"
-    "                 [--server host[:port]] [--direct-tls] "
-    "[--cafile file | --pin sha256:base64]\n"
-    "                 [--mechanisms list] [--timeout seconds] "
-    "[--debug] [--count n]\n"
-    "                 [--from jid ...] [--format text|xml | -0] "
-    "[--keep-options]\n";
+    "                 [--server host[:port]] [--direct-tls]\n"
+    "                 [--cafile file | --pin sha256:base64] "
+    "[--mechanisms list]\n"
+    "                 [--timeout seconds] [--debug] [--count n] "
+    "[--from jid ...]\n"
+    "                 [--format text|xml | -0] [--keep-options]\n";
 
 /* -h: a line on each of its own options, as in the man page. */
 static const char options[] =

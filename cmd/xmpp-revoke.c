@@ -19,7 +19,8 @@ static const struct option longopts[] = {
 
 static const char usage[] =
     "usage: xmpp-revoke [-v] [-k key] [--time time] "
-    "[--passphrase-file file] [pubkey-file]\n"
+    "[--passphrase-file file]\n"
+    "                   [pubkey-file]\n"
     "       xmpp-revoke --verify [-v] [--signer pubkey-file] "
     "[revocation-file]\n";
 

@@ -41,18 +41,17 @@ static const struct option longopts[] = {
 };
 
 static const char usage[] =
-    "usage: xmpp-send [-v] [-a jid] [-c file] [-r resource] "
-    "[-s subject] [-t type]\n"
+    "usage: xmpp-send [-v] [-a jid] [-c file] [-r resource] [-s subject] "
+    "[-t type]\n"
     "                 [--password-file file] [--server host[:port]] "
     "[--direct-tls]\n"
     "                 [--cafile file | --pin sha256:base64] "
     "[--mechanisms list]\n"
-    "                 [--timeout seconds] [--debug] [--strict] "
-    "[--receipt]\n"
-    "                 [--lines | --raw | --key file] jid ...\n"
+    "                 [--timeout seconds] [--debug] [--strict] [--receipt]\n"
+    "                 [--lines | --key file] jid ...\n"
+    "       xmpp-send [account options] --raw\n"
     "       xmpp-send [account options] [-t type] [--receipt] --encrypt\n"
-    "                 [--passphrase-file file] [--lines [--session]] "
-    "jid\n";
+    "                 [--passphrase-file file] [--lines [--session]] jid\n";
 
 /* -h: a line on each of its own options, as in the man page. */
 static const char options[] =

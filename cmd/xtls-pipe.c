@@ -47,9 +47,10 @@ static const char usage[] =
     "       xtls-pipe --listen [-k] [--from jid] [the same options]\n"
     "account options: [-a jid] [-c file] [-r resource] "
     "[--password-file file]\n"
-    "                 [--server host[:port]] [--direct-tls] "
-    "[--cafile file | --pin sha256:base64]\n"
-    "                 [--mechanisms list] [--timeout seconds] [--debug]\n";
+    "                 [--server host[:port]] [--direct-tls]\n"
+    "                 [--cafile file | --pin sha256:base64] "
+    "[--mechanisms list]\n"
+    "                 [--timeout seconds] [--debug]\n";
 
 /* -h: a line on each of its own options, as in the man page. */
 static const char options[] =
