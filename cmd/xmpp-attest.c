@@ -21,15 +21,30 @@ static const struct option longopts[] = {
 };
 
 static const char usage[] =
-    "usage: xmpp-attest [-v] -k key [--signer-jid jid] [--time time] "
-    "[--passphrase-file file]\n"
-    "                   [pubkey-file]\n"
-    "       xmpp-attest --verify [-v] --signer pubkey-file "
-    "--key pubkey-file [attest-file]\n";
+    "usage: xmpp-attest [-v] -k key [--signer-jid jid] [--time time]\n"
+    "                   [--passphrase-file file] [pubkey-file]\n"
+    "       xmpp-attest --verify [-v] --signer signer-pubkey-file\n"
+    "                   --key pubkey-file [attest-file]\n";
+
+/* -h: a line on each of its own options, as in the man page. */
+static const char options[] =
+    "-k key\tsign with key (a file or a JID in the key store)\n"
+    "--signer-jid jid\trefuse to sign unless the key is jid's\n"
+    "--verify\tcheck attestations instead of making one\n"
+    "--signer signer-pubkey-file\twith --verify: the signer's key\n"
+    "--key pubkey-file\twith --verify: the attested key\n";
+/* -h: the exit statuses, as in the man page, shortened. */
+static const char exits[] =
+    "0\tthe attestation was printed; with --verify, every one is valid\n"
+    "1\ta negative result: a print, key or attestation not valid, no key\n"
+    "2\tusage or malformed input: option, time, element, -k, file\n"
+    "4\ta wrong passphrase\n";
 
 static struct xt_cli cli = {
 	.tool = "xmpp-attest",
 	.usage = usage,
+	.options = options,
+	.exits = exits,
 	.sign = 1,
 	.longopts = longopts,
 	.note = warnx

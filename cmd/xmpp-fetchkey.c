@@ -25,19 +25,39 @@ static const struct option longopts[] = {
 };
 
 static const char usage[] =
-    "usage: xmpp-fetchkey [-v] [-a jid] [-c file] [-r resource] "
-    "[--password-file file]\n"
-    "                     [--server host[:port]] [--direct-tls] "
-    "[--cafile file | --pin sha256:b64]\n"
-    "                     [--mechanisms list] [--timeout seconds] "
-    "[--debug] [--direct fulljid]\n"
-    "                     [--format xml|spki|pem|fingerprint] "
-    "[--signer pubkey-file ...]\n"
-    "                     [--accept-new | --no-pin] jid\n";
+    "usage: xmpp-fetchkey [-v] [-a jid] [-c file] [-r resource]\n"
+    "                     [--password-file file] [--server host[:port]]\n"
+    "                     [--direct-tls] "
+    "[--cafile file | --pin sha256:base64]\n"
+    "                     [--mechanisms list] [--timeout seconds] [--debug]\n"
+    "                     [--direct fulljid] "
+    "[--format xml|spki|pem|fingerprint]\n"
+    "                     [--signer pubkey-file ...] "
+    "[--accept-new | --no-pin] jid\n";
+
+/* -h: a line on each of its own options, as in the man page. */
+static const char options[] =
+    "--direct fulljid\task fulljid by IQ instead of reading PEP\n"
+    "--format xml|spki|pem|fingerprint\thow each valid key is printed "
+    "(default: xml)\n"
+    "--signer pubkey-file\tkeep only keys attested by this key\n"
+    "--accept-new\treplace the pins with the keys valid now\n"
+    "--no-pin\tneither read nor write the keyring\n";
+/* -h: the exit statuses, as in the man page, shortened. */
+static const char exits[] =
+    "0\ta valid key was printed, and every one is pinned\n"
+    "1\ta negative result: no valid key, or one not pinned; a local failure\n"
+    "2\tusage or malformed input: option, jid, --direct, --signer, file\n"
+    "3\tnetwork, DNS or TLS failure, a stream error\n"
+    "4\tauthentication failure\n"
+    "5\ta stanza error other than nothing to read\n"
+    "6\ttimeout\n";
 
 static struct xt_cli cli = {
 	.tool = "xmpp-fetchkey",
 	.usage = usage,
+	.options = options,
+	.exits = exits,
 	.longopts = longopts,
 	.login = 1,
 	.note = warnx

@@ -40,9 +40,31 @@ static const char usage[] =
     "                   [--passphrase | --passphrase-file file] jid\n"
     "       xmpp-keygen --list [-v]\n";
 
+/* -h: a line on each of its own options, as in the man page. */
+static const char options[] =
+    "-b, --bits bits\tthe RSA key size: 2048, 3072 (default) or 4096\n"
+    "-o, --output file\twrite the private key to file, not the key store\n"
+    "--force\treplace existing files\n"
+    "--begin time\tthe start of the validity (default: now)\n"
+    "--end time\tthe end of the validity\n"
+    "--valid duration\tthe length of the validity, such as 90d or 1y\n"
+    "--uri uri\tadd a <uri/> element holding uri\n"
+    "--passphrase\tencrypt the key with a passphrase asked twice\n"
+    "--passphrase-file file\tencrypt the key with the passphrase in file\n"
+    "--list\tlist the keys of the key store instead\n";
+/* -h: the exit statuses, as in the man page, shortened. */
+static const char exits[] =
+    "0\tthe key was generated, stored and printed; with --list, listed\n"
+    "1\ta local failure: memory, a file, cryptography; with --list, a bad "
+    ".pub\n"
+    "2\tusage: an option, value, jid, existing file or passphrase; none "
+    "written\n";
+
 static struct xt_cli cli = {
 	.tool = "xmpp-keygen",
 	.usage = usage,
+	.options = options,
+	.exits = exits,
 	.shortopts = "b:o:",
 	.longopts = longopts
 };

@@ -44,22 +44,53 @@ static const char usage[] =
     "usage: xmpp-publish [-v] [-a jid] [-c file] [-r resource] "
     "[--password-file file]\n"
     "                    [--server host[:port]] [--direct-tls] "
-    "[--cafile file | --pin sha256:b64]\n"
-    "                    [--mechanisms list] [--timeout seconds] "
-    "[--debug]\n"
-    "                    [--access open|presence|whitelist] "
-    "[--node node [--id id]] [file]\n"
+    "[--mechanisms list]\n"
+    "                    [--cafile file | --pin sha256:base64] "
+    "[--timeout seconds]\n"
+    "                    [--debug] [--access open|presence|whitelist]\n"
+    "                    [--node node [--id id]] [file]\n"
     "       xmpp-publish [account options] --retract id --node node\n"
-    "       xmpp-publish [account options] --serve [--generate] "
-    "[-b bits] [file]\n"
+    "       xmpp-publish [account options] --serve [--generate] [-b bits] "
+    "[file]\n"
     "       xmpp-publish [account options] --esession [--expires duration] "
     "[--public]\n"
-    "                    [--match-resource resource] [--key key "
-    "[--passphrase-file file]]\n";
+    "                    [--match-resource resource]\n"
+    "                    [--key key [--passphrase-file file]]\n";
+
+/* -h: a line on each of its own options, as in the man page. */
+static const char options[] =
+    "--access open|presence|whitelist\tthe access model of the nodes "
+    "(default: open)\n"
+    "--node node\tpublish the element read to node as it is\n"
+    "--id id\twith --node: the item id\n"
+    "--retract id\tretract the item id from the --node\n"
+    "--serve\tstay online answering key requests and disco#info\n"
+    "--generate\twith --serve: generate a new key first\n"
+    "-b, --bits bits\twith --generate: the RSA key size (default 3072)\n"
+    "--esession\tpublish offline ESession options\n"
+    "--expires duration\twith --esession: how long they can be used\n"
+    "--public\twith --esession: publish them for everyone\n"
+    "--match-resource resource\twith --esession: ask for messages to "
+    "resource\n"
+    "--key key\twith --esession: sign the options with key\n"
+    "--passphrase-file file\twith --esession: the --key's passphrase from "
+    "file\n";
+/* -h: the exit statuses, as in the man page, shortened. */
+static const char exits[] =
+    "0\teverything published or retracted; with --serve, a signal ended it\n"
+    "1\ta negative result: a print or signature, a key, no PEP; nothing "
+    "published\n"
+    "2\tusage or malformed input: options, input, pin, file, password\n"
+    "3\tnetwork, DNS or TLS failure, a stream error\n"
+    "4\tauthentication failure, or a wrong passphrase for the --key\n"
+    "5\ta stanza error: the server refused an item, model or node\n"
+    "6\ttimeout\n";
 
 static struct xt_cli cli = {
 	.tool = "xmpp-publish",
 	.usage = usage,
+	.options = options,
+	.exits = exits,
 	.shortopts = "b:",
 	.longopts = longopts,
 	.login = 1,

@@ -35,16 +35,37 @@ static const struct option longopts[] = {
 static const char usage[] =
     "usage: xmpp-recv [-v] [-a jid] [-c file] [-r resource] "
     "[--password-file file]\n"
-    "                 [--server host[:port]] [--direct-tls] "
-    "[--cafile file | --pin sha256:base64]\n"
-    "                 [--mechanisms list] [--timeout seconds] "
-    "[--debug] [--count n]\n"
-    "                 [--from jid ...] [--format text|xml | -0] "
-    "[--keep-options]\n";
+    "                 [--server host[:port]] [--direct-tls]\n"
+    "                 [--cafile file | --pin sha256:base64] "
+    "[--mechanisms list]\n"
+    "                 [--timeout seconds] [--debug] [--count n] "
+    "[--from jid ...]\n"
+    "                 [--format text|xml | -0] [--keep-options]\n";
+
+/* -h: a line on each of its own options, as in the man page. */
+static const char options[] =
+    "-0, --null\tend records with NUL, the text as it came\n"
+    "--count n\texit once n messages are printed (0: no limit)\n"
+    "--from jid\tprint only the messages from jid (repeatable)\n"
+    "--format text|xml\tprint messages as text (default) or as XML\n"
+    "--keep-options\tleave the offline ESession options published\n"
+    "--timeout seconds\tend the run after seconds (default: no limit)\n";
+/* -h: the exit statuses, as in the man page, shortened. */
+static const char exits[] =
+    "0\tsuccess: --count messages printed, or with --count 0 the --timeout\n"
+    "1\ta local failure: memory, standard output, the ESession secrets\n"
+    "2\tusage or malformed input: option, --from jid, pin, file, password\n"
+    "3\tnetwork, DNS or TLS failure, a stream error; the server ended the "
+    "run\n"
+    "4\tauthentication failure\n"
+    "5\ta stanza error in answer to a request of the login\n"
+    "6\ttimeout: the login, or --timeout before --count messages\n";
 
 static struct xt_cli cli = {
 	.tool = "xmpp-recv",
 	.usage = usage,
+	.options = options,
+	.exits = exits,
 	.shortopts = "0l",
 	.longopts = longopts,
 	.login = 1,

@@ -19,13 +19,29 @@ static const struct option longopts[] = {
 
 static const char usage[] =
     "usage: xmpp-revoke [-v] [-k key] [--time time] "
-    "[--passphrase-file file] [pubkey-file]\n"
+    "[--passphrase-file file]\n"
+    "                   [pubkey-file]\n"
     "       xmpp-revoke --verify [-v] [--signer pubkey-file] "
     "[revocation-file]\n";
+
+/* -h: a line on each of its own options, as in the man page. */
+static const char options[] =
+    "-k, --key key\tsign with key (a file or a JID in the key store)\n"
+    "--verify\tcheck a revocation instead of making one\n"
+    "--signer pubkey-file\twith --verify: the key that signed it\n";
+/* -h: the exit statuses, as in the man page, shortened. */
+static const char exits[] =
+    "0\tthe revocation was printed; with --verify, it is valid\n"
+    "1\ta negative result: a print or revocation that does not verify, no "
+    "key\n"
+    "2\tusage or malformed input: option, time, element, key or file\n"
+    "4\ta wrong passphrase\n";
 
 static struct xt_cli cli = {
 	.tool = "xmpp-revoke",
 	.usage = usage,
+	.options = options,
+	.exits = exits,
 	.sign = 1,
 	.longopts = longopts,
 	.note = warnx

@@ -41,22 +41,46 @@ static const struct option longopts[] = {
 };
 
 static const char usage[] =
-    "usage: xmpp-send [-v] [-a jid] [-c file] [-r resource] "
-    "[-s subject] [-t type]\n"
+    "usage: xmpp-send [-v] [-a jid] [-c file] [-r resource] [-s subject] "
+    "[-t type]\n"
     "                 [--password-file file] [--server host[:port]] "
     "[--direct-tls]\n"
     "                 [--cafile file | --pin sha256:base64] "
     "[--mechanisms list]\n"
-    "                 [--timeout seconds] [--debug] [--strict] "
-    "[--receipt]\n"
-    "                 [--lines | --raw | --key file] jid ...\n"
+    "                 [--timeout seconds] [--debug] [--strict] [--receipt]\n"
+    "                 [--lines | --key file] jid ...\n"
+    "       xmpp-send [account options] --raw\n"
     "       xmpp-send [account options] [-t type] [--receipt] --encrypt\n"
-    "                 [--passphrase-file file] [--lines [--session]] "
-    "jid\n";
+    "                 [--passphrase-file file] [--lines [--session]] jid\n";
+
+/* -h: a line on each of its own options, as in the man page. */
+static const char options[] =
+    "-s, --subject subject\tgive every message the subject\n"
+    "-t, --type type\tthe message type: chat (default), normal, headline\n"
+    "--lines\tsend each line as a message as soon as it is read\n"
+    "--raw\tsend the stanzas read, to their own recipients\n"
+    "--key file\tsend the <pubkey/> in file instead of stdin\n"
+    "--strict\trefuse what XML cannot carry instead of replacing it\n"
+    "--receipt\twait for each recipient's receipt (XEP-0184)\n"
+    "--encrypt\tencrypt for jid with its offline ESession options\n"
+    "--session\twith --encrypt --lines: all lines in one ESession\n"
+    "--passphrase-file file\twith --encrypt: the key's passphrase from file\n";
+/* -h: the exit statuses, as in the man page, shortened. */
+static const char exits[] =
+    "0\tsuccess: every message sent and none bounced; or empty input\n"
+    "1\ta negative result (--key print, --encrypt keys, options), local "
+    "failure\n"
+    "2\tusage or malformed input: option, jid, text, stanza, file, password\n"
+    "3\tnetwork, DNS or TLS failure, a stream error\n"
+    "4\tauthentication failure, or a wrong passphrase for the account's key\n"
+    "5\ta stanza error: a message not delivered, a request refused\n"
+    "6\ttimeout, or a --receipt that did not come in time\n";
 
 static struct xt_cli cli = {
 	.tool = "xmpp-send",
 	.usage = usage,
+	.options = options,
+	.exits = exits,
 	.shortopts = "s:t:il",
 	.longopts = longopts,
 	.login = 1,

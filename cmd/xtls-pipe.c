@@ -47,13 +47,38 @@ static const char usage[] =
     "       xtls-pipe --listen [-k] [--from jid] [the same options]\n"
     "account options: [-a jid] [-c file] [-r resource] "
     "[--password-file file]\n"
-    "                 [--server host[:port]] [--direct-tls] "
-    "[--cafile file | --pin sha256:base64]\n"
-    "                 [--mechanisms list] [--timeout seconds] [--debug]\n";
+    "                 [--server host[:port]] [--direct-tls]\n"
+    "                 [--cafile file | --pin sha256:base64] "
+    "[--mechanisms list]\n"
+    "                 [--timeout seconds] [--debug]\n";
+
+/* -h: a line on each of its own options, as in the man page. */
+static const char options[] =
+    "--listen\twait for a tunnel instead of starting one\n"
+    "-k, --keep-listening\twith --listen: wait for the next tunnel\n"
+    "--from jid\twith --listen: accept a tunnel only from jid\n"
+    "--key key\tpresent key, one's own private key, to the peer\n"
+    "--passphrase-file file\tthe --key's passphrase from file\n"
+    "--peer-key pubkey-file\ttrust this key of the peer instead of fetching\n"
+    "--srp-password-file file\tauthenticate by the password in file (SRP)\n"
+    "--window n\tdata IQs unacknowledged at most (default 16)\n"
+    "--block bytes\tTLS bytes in one data IQ at most (default 4096)\n";
+/* -h: the exit statuses, as in the man page, shortened. */
+static const char exits[] =
+    "0\tthe tunnel closed cleanly: the data of both sides arrived whole\n"
+    "1\tthe peer could not be authenticated; no key of ours; a local failure\n"
+    "2\tusage or malformed input: option, fulljid, --peer-key, file, "
+    "password\n"
+    "3\tnetwork, DNS or TLS failure; the peer went or broke the protocol\n"
+    "4\tauthentication failure at our server, or a wrong passphrase\n"
+    "5\tthe peer cannot be reached or refused; a stanza error\n"
+    "6\ttimeout\n";
 
 static struct xt_cli cli = {
 	.tool = "xtls-pipe",
 	.usage = usage,
+	.options = options,
+	.exits = exits,
 	.shortopts = "k",
 	.longopts = longopts,
 	.login = 1,

@@ -18,6 +18,123 @@
 #include "xt.h"
 
 #define TIMEOUT_MAX	2000000		/* seconds: some three weeks */
+#define HELP_COL	24		/* -h: the widest option spelling
+					   that keeps its text beside it */
+
+/*
+ * The -h lines of the options every tool of a kind shares, written once:
+ * "spelling\texplanation", the spelling as in the man pages' OPTIONS; a
+ * tool whose line for one of them differs gives its own (struct xt_cli).
+ */
+static const char account_help[] =
+    "-a, --account jid\tlog in as jid (else $XMPP_JID, the config file)\n"
+    "-c, --config file\tread the settings from file\n"
+    "-r, --resource resource\tbind resource (default: the tool's name.8 hex)\n"
+    "--password-file file\tread the password from the first line of file\n"
+    "--server host[:port]\tconnect to host instead of the SRV targets\n"
+    "--direct-tls\tstart with TLS (XEP-0368) instead of STARTTLS\n"
+    "--cafile file\ttrust the CAs in file instead of the system store\n"
+    "--pin sha256:base64\taccept only the server key of this digest\n"
+    "--mechanisms list\tallow only these SASL mechanisms (a,b,...)\n"
+    "--timeout seconds\tgive up after seconds, status 6 (0: never)\n"
+    "--debug\twrite the XML stream to stderr, SASL redacted\n";
+static const char sign_help[] =
+    "--time time\tthe time of signing: now (default) or XEP-0082\n"
+    "--passphrase-file file\tread the key's passphrase from file\n";
+static const char common_help[] =
+    "-v, --verbose\texplain on stderr\n"
+    "-h, --help\tprint this help and exit\n"
+    "-V, --version\tprint the version and exit\n";
+
+/* The widest spelling in list, up to HELP_COL. */
+static int
+help_width(const char *list, int w)
+{
+	const char *p, *tab;
+
+	for (p = list; p != NULL && (tab = strchr(p, '\t')) != NULL;
+	    p = strchr(tab, '\n') ? strchr(tab, '\n') + 1 : NULL)
+		if (tab - p > w && tab - p <= HELP_COL)
+			w = (int)(tab - p);
+	return w;
+}
+
+/* 1 if list has a line for the spelling p (n bytes). */
+static int
+help_has(const char *list, const char *p, int n)
+{
+	const char *q;
+
+	for (q = list; q != NULL; q = strchr(q, '\n') ? strchr(q, '\n') + 1 :
+	    NULL)
+		if (strncmp(q, p, (size_t)n) == 0 && q[n] == '\t')
+			return 1;
+	return 0;
+}
+
+/*
+ * The lines of list under heading, each spelling in a column w wide and
+ * its text beside it, or below it if the spelling is wider; but not those
+ * the tool's own lines (own) say in their own words.
+ */
+static void
+help_lines(FILE *f, const char *heading, const char *list, const char *own,
+    int w)
+{
+	const char *p, *tab, *nl;
+	int n;
+
+	if (heading != NULL)
+		fprintf(f, "\n%s:\n", heading);
+	for (p = list; p != NULL && (tab = strchr(p, '\t')) != NULL;
+	    p = nl ? nl + 1 : NULL) {
+		nl = strchr(tab, '\n');
+		n = (int)(tab - p);
+		if (list != own && help_has(own, p, n))
+			continue;
+		if (n > w)
+			fprintf(f, "  %.*s\n  %*s", n, p, w, "");
+		else
+			fprintf(f, "  %-*.*s", w, n, p);
+		fprintf(f, "  %.*s\n", nl ? (int)(nl - tab - 1) :
+		    (int)strlen(tab + 1), tab + 1);
+	}
+}
+
+/*
+ * What -h says: the usage, the tool's options and the shared ones, one
+ * line each and aligned, and the exit statuses (c->helptext, owned).
+ */
+static int
+help_build(struct xt_cli *c, struct xt_error *e)
+{
+	FILE *f;
+	size_t len;
+	int w = 0;
+
+	free(c->helptext);
+	c->helptext = NULL;
+	if ((f = open_memstream(&c->helptext, &len)) == NULL)
+		return xt_error_set(e, XT_ENOMEM, "out of memory");
+	w = help_width(c->options, w);
+	w = help_width(common_help, w);
+	if (c->sign)
+		w = help_width(sign_help, w);
+	if (c->login)
+		w = help_width(account_help, w);
+	fputs(c->usage, f);
+	help_lines(f, "options", c->options, c->options, w);
+	if (c->sign)
+		help_lines(f, NULL, sign_help, c->options, w);
+	help_lines(f, NULL, common_help, c->options, w);
+	if (c->login)
+		help_lines(f, "account options", account_help, c->options, w);
+	if (c->exits != NULL)
+		help_lines(f, "exit status", c->exits, c->exits, 1);
+	if (fclose(f) != 0 || c->helptext == NULL)
+		return xt_error_set(e, XT_ENOMEM, "out of memory");
+	return XT_OK;
+}
 
 /* The message for an option getopt_long refused (':' or '?'). */
 static const char *
@@ -198,7 +315,9 @@ xt_cli_next(struct xt_cli *c, int *argcp, char ***argvp, struct xt_error *e)
 				    (*argvp)[0]);
 			if (c->help) {
 				c->help = 0;
-				c->say = c->usage;
+				if ((rc = help_build(c, e)) < 0)
+					return rc;
+				c->say = c->helptext;
 				return XT_OPT_SAY;
 			}
 			if (!c->sign)
@@ -353,6 +472,8 @@ xt_cli_close(struct xt_cli *c, const char *msg)
 	xt_session_free(c->sess);
 	c->sess = NULL;
 	xt_config_clear(&c->cfg);
+	free(c->helptext);
+	c->helptext = NULL;
 	return c->buf;
 }
 

@@ -1098,7 +1098,14 @@ struct option;
 struct xt_cli {
 	/* Set by the tool. */
 	const char	*tool;		/* "xmpp-send" */
-	const char	*usage;		/* the synopsis -h prints */
+	const char	*usage;		/* the synopsis -h prints first */
+	const char	*options;	/* -h: its own options, a line each,
+					   "spelling\texplanation\n" (the
+					   account, signing and -v -h -V
+					   lines are added, but for those
+					   it gives in its own words) */
+	const char	*exits;		/* -h: its exit statuses, a line
+					   each, "N\texplanation\n" */
 	const char	*shortopts;	/* its own short options ("s:t:") */
 	const struct option *longopts;	/* its whole table, as above */
 	int		 login;		/* takes the account options */
@@ -1134,6 +1141,7 @@ struct xt_cli {
 
 	/* Private. */
 	int		 started, resolved, help;
+	char		*helptext;	/* what -h says, built when asked */
 	char		 opts[64];
 	char		 buf[XT_ERRLEN];
 };
@@ -1141,7 +1149,8 @@ struct xt_cli {
 /*
  * The next of the tool's own options from main's argc and argv: its code
  * (optarg holds its value), XT_OPT_SAY after -h or -V (c->say then holds
- * what to print), or 0 when the options have ended (argc and argv then
+ * what to print: for -h the usage, a line on each option, the tool's own
+ * then the shared ones, aligned, and the exit statuses), or 0 when the options have ended (argc and argv then
  * hold the operands alone). The first call initialises the libraries
  * (xt_init). The account options, -v and every refusal are handled here:
  * a refused option or value gives a negative code, e set.

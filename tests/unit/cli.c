@@ -114,6 +114,7 @@ test_options(void)
 	struct xt_cli c;
 	struct xt_error e = { 0, "" };
 	int argc, own, rc;
+	char **argv;
 
 	rc = parse(&c, 1, "-v -x --flag --value 3 -a a@example.org "
 	    "--timeout 7 --debug -r res one two", &own, &argc, &e);
@@ -138,13 +139,43 @@ test_options(void)
 
 	rc = parse(&c, 1, "-h --flag", &own, &argc, &e);
 	is_int(rc, XT_OPT_SAY, "-h gives XT_OPT_SAY");
-	is_str(c.say, "usage: tool\n", "  with the usage");
+	ok(strncmp(c.say, "usage: tool\n\noptions:\n", 22) == 0,
+	    "  with the usage, then the options");
+	ok(strstr(c.say, "\n  -h, --help  ") != NULL, "  -h among them");
+	ok(strstr(c.say, "\naccount options:\n  -a, --account jid  ") != NULL,
+	    "  then the account options, aligned");
+	ok(strstr(c.say, "exit status") == NULL, "  no exit status untold");
+	xt_cli_close(&c, NULL);
 	rc = parse(&c, 1, "-h upload.png bob@example.org", &own, &argc, &e);
 	is_int(rc, XT_EINVAL, "-h with operands is a usage error");
 	is_str(e.msg, "-h takes no operand, and upload.png is one: nothing "
 	    "done", "  its message");
+	memset(&c, 0, sizeof(c));
+	c.tool = "tool";
+	c.usage = "usage: tool\n";
+	c.options = "-x\tan x\n--a-very-long-option-name value\ttoo wide\n";
+	c.exits = "0\tsuccess\n2\tusage";
+	optind = 0;
+	argc = words("-h");
+	argv = av;
+	rc = xt_cli_next(&c, &argc, &argv, &e);
+	is_int(rc, XT_OPT_SAY, "-h of a tool with options and exit statuses");
+	is_str(c.say, "usage: tool\n"
+	    "\noptions:\n"
+	    "  -x             an x\n"
+	    "  --a-very-long-option-name value\n"
+	    "                 too wide\n"
+	    "  -v, --verbose  explain on stderr\n"
+	    "  -h, --help     print this help and exit\n"
+	    "  -V, --version  print the version and exit\n"
+	    "\nexit status:\n"
+	    "  0  success\n"
+	    "  2  usage\n", "  each aligned, a line too wide for the column "
+	    "above its text");
+	xt_cli_close(&c, NULL);
 	rc = parse(&c, 1, "-h --flag", &own, &argc, &e);
-	is_str(c.say, "usage: tool\n", "  with the usage");
+	ok(strncmp(c.say, "usage: tool\n", 12) == 0, "  with the usage");
+	xt_cli_close(&c, NULL);
 	rc = parse(&c, 1, "--version", &own, &argc, &e);
 	is_int(rc, XT_OPT_SAY, "--version gives XT_OPT_SAY");
 	is_str(c.say, "tool " XT_VERSION "\n", "  with the version");
