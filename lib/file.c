@@ -190,8 +190,8 @@ hold_signals(sigset_t *old)
 }
 
 /* Best effort: the name is in place already and cannot be taken back. */
-static void
-sync_dir(const char *dir)
+void
+xt_file_sync_dir(const char *dir)
 {
 	int fd;
 
@@ -315,7 +315,7 @@ write_file(const char *path, const void *data, size_t n, int flags,
 		if (rc == NO_TMPFILE)
 			rc = write_named(&d, data, n, flags, e);
 		if (rc == XT_OK)
-			sync_dir(d.dir);
+			xt_file_sync_dir(d.dir);
 	}
 	if (rc < 0)
 		unmake_parents(&d);

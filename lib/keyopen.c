@@ -49,6 +49,9 @@ xt_key_open(const char *spec, const char *passfile, struct xt_key **kp,
 	} else if ((rc = xt_keystore_find(is_keyid(spec) ? spec : NULL,
 	    is_keyid(spec) ? NULL : spec, &path, e)) < 0)
 		return rc;
+	/* A replacement killed half way is settled before the key is read. */
+	if ((rc = xt_keystore_recover(path, e)) < 0)
+		goto out;
 	if ((rc = xt_file_read(path, KEYFILE_MAX, XT_FILE_SECRET, &pem, &len,
 	    e)) < 0)
 		goto out;

@@ -179,6 +179,84 @@ key_path(const char *path, const char *keyid, char **out,
 	    "out of memory");
 }
 
+/*
+ * Replacing a set (--force) leaves, while it runs, FILE.xt-old (the old
+ * key, moved aside, never a copy) and FILE.pub.xt-new, FILE.rev.xt-new
+ * (the new public halves). The new key is written unnamed and linked to
+ * FILE only: that link is the commit. A run killed on the way is finished
+ * or undone by the next one that touches the set, here.
+ */
+#define OLD_SUFFIX	".xt-old"
+#define NEW_SUFFIX	".xt-new"
+
+static char *
+suffixed(const char *path, const char *suffix)
+{
+	size_t n = strlen(path) + strlen(suffix) + 1;
+	char *p;
+
+	if ((p = malloc(n)) != NULL)
+		snprintf(p, n, "%s%s", path, suffix);
+	return p;
+}
+
+static int
+exists(const char *path)
+{
+	struct stat st;
+
+	return lstat(path, &st) == 0;
+}
+
+int
+xt_keystore_recover(const char *keypath, struct xt_error *e)
+{
+	char *old = NULL, *pub = NULL, *rev = NULL, *np = NULL, *nr = NULL;
+	char *dir, *slash;
+	int rc = XT_OK, forward;
+
+	if ((old = suffixed(keypath, OLD_SUFFIX)) == NULL ||
+	    xt_keystore_companion(keypath, ".pub", &pub) < 0 ||
+	    xt_keystore_companion(keypath, ".rev", &rev) < 0 ||
+	    (np = suffixed(pub, NEW_SUFFIX)) == NULL ||
+	    (nr = suffixed(rev, NEW_SUFFIX)) == NULL) {
+		rc = xt_error_set(e, XT_ENOMEM, "out of memory");
+		goto out;
+	}
+	if (!exists(old) && !exists(np) && !exists(nr))
+		goto out;
+	/* Committed: the new key has its name. Else the old one goes back. */
+	forward = exists(old) && exists(keypath);
+	if (forward) {
+		if ((exists(np) && rename(np, pub) < 0) ||
+		    (exists(nr) && rename(nr, rev) < 0) || unlink(old) < 0)
+			rc = xt_error_set(e, XT_ESYS, "%s: finishing an "
+			    "interrupted replacement: %s", keypath,
+			    strerror(errno));
+	} else {
+		if ((exists(old) && rename(old, keypath) < 0) ||
+		    (exists(np) && unlink(np) < 0) ||
+		    (exists(nr) && unlink(nr) < 0))
+			rc = xt_error_set(e, XT_ESYS, "%s: undoing an "
+			    "interrupted replacement: %s", keypath,
+			    strerror(errno));
+	}
+	if ((dir = strdup(keypath)) != NULL) {
+		slash = strrchr(dir, '/');
+		if (slash != NULL)
+			slash[slash == dir] = '\0';
+		xt_file_sync_dir(slash != NULL ? dir : ".");
+		free(dir);
+	}
+out:
+	free(old);
+	free(pub);
+	free(rev);
+	free(np);
+	free(nr);
+	return rc;
+}
+
 int
 xt_keystore_save(const char *path, const char *pem, size_t pemlen,
     const struct xt_node *pub, const struct xt_node *rev, int force,
@@ -186,10 +264,10 @@ xt_keystore_save(const char *path, const char *pem, size_t pemlen,
 {
 	/* In the order written: revocation, public element, key last. */
 	char *p[3] = { NULL, NULL, NULL }, *text[2] = { NULL, NULL };
-	char *dst[3] = { NULL, NULL, NULL };
-	size_t len[2], n;
+	char *dst[3] = { NULL, NULL, NULL }, *old = NULL;
+	size_t len[2];
 	char keyid[65];
-	int written[3] = { 0, 0, 0 }, rc, i, held = 0;
+	int written[2] = { 0, 0 }, rc, i, held = 0, aside = 0, replace;
 	sigset_t hold, saved;
 
 	if (keypath != NULL)
@@ -203,34 +281,37 @@ xt_keystore_save(const char *path, const char *pem, size_t pemlen,
 	if (xt_keystore_companion(p[2], ".rev", &p[0]) < 0 ||
 	    xt_keystore_companion(p[2], ".pub", &p[1]) < 0 ||
 	    element_text(rev, &text[0], &len[0]) < 0 ||
-	    element_text(pub, &text[1], &len[1]) < 0) {
+	    element_text(pub, &text[1], &len[1]) < 0 ||
+	    (old = suffixed(p[2], OLD_SUFFIX)) == NULL ||
+	    (dst[0] = suffixed(p[0], NEW_SUFFIX)) == NULL ||
+	    (dst[1] = suffixed(p[1], NEW_SUFFIX)) == NULL ||
+	    (dst[2] = strdup(p[2])) == NULL) {
 		rc = xt_error_set(e, XT_ENOMEM, "out of memory");
 		goto out;
 	}
+	/* What an earlier run left half done is settled first. */
+	if (force && (rc = xt_keystore_recover(p[2], e)) < 0)
+		goto out;
 	/* All three names are checked before anything is written. */
 	for (i = 0; i < 3; i++)
 		if ((rc = check_free(p[i], force, e)) < 0)
 			goto out;
-	/*
-	 * With force, the new files are written beside the old ones first and
-	 * take their names only once all three are there: a failure (a full
-	 * disk) then leaves the old key with its .pub and .rev.
-	 */
-	for (i = 0; i < 3; i++) {
-		n = strlen(p[i]) + 32;
-		if ((dst[i] = malloc(n)) == NULL) {
-			rc = xt_error_set(e, XT_ENOMEM, "out of memory");
-			goto out;
+	/* Without a key file, the halves left are replaced one by one. */
+	replace = force && exists(p[2]);
+	if (!replace)
+		for (i = 0; i < 2; i++) {
+			free(dst[i]);
+			if ((dst[i] = strdup(p[i])) == NULL) {
+				rc = xt_error_set(e, XT_ENOMEM, "out of "
+				    "memory");
+				goto out;
+			}
 		}
-		if (force)
-			snprintf(dst[i], n, "%s.%ld.new", p[i], (long)getpid());
-		else
-			snprintf(dst[i], n, "%s", p[i]);
-	}
 	/*
 	 * The three go together: a signal that would end the process waits
-	 * until all are written (or all removed). Only SIGKILL can leave a
-	 * revocation, or a revocation and a <pubkey/>, without their key.
+	 * until all are written (or all removed). SIGKILL can stop a new set
+	 * half written, which the next run removes, or a replacement half
+	 * done, which the next run finishes or undoes (xt_keystore_recover).
 	 */
 	sigemptyset(&hold);
 	sigaddset(&hold, SIGINT);
@@ -239,23 +320,27 @@ xt_keystore_save(const char *path, const char *pem, size_t pemlen,
 	sigaddset(&hold, SIGQUIT);
 	sigprocmask(SIG_BLOCK, &hold, &saved);
 	held = 1;
-	for (i = 0; i < 3; i++) {
-		/* The PEM goes from the caller's buffer to the file only. */
-		rc = i < 2 ? xt_file_write(dst[i], text[i], len[i],
-		    XT_WRITE_MKDIR, e) : xt_file_write(dst[i], pem, pemlen,
-		    XT_WRITE_MKDIR, e);
-		if (rc < 0)
+	for (i = 0; i < 2; i++) {
+		if ((rc = xt_file_write(dst[i], text[i], len[i], XT_WRITE_MKDIR |
+		    (force && !replace ? XT_WRITE_FORCE : 0), e)) < 0)
 			goto out;
 		written[i] = 1;
 	}
-	/* rename(2) replaces a name, never follows one. */
-	for (i = 0; force && i < 3; i++)
-		if (rename(dst[i], p[i]) < 0) {
-			rc = xt_error_set(e, XT_ESYS, "%s: %s", p[i],
+	/* The old key aside, then the new one, unnamed until its name. */
+	if (replace && exists(p[2])) {
+		if (rename(p[2], old) < 0) {
+			rc = xt_error_set(e, XT_ESYS, "%s: %s", p[2],
 			    strerror(errno));
 			goto out;
-		} else
-			written[i] = 0;
+		}
+		aside = 1;
+	}
+	if ((rc = xt_file_write(dst[2], pem, pemlen, XT_WRITE_MKDIR, e)) < 0)
+		goto out;
+	/* Committed: from here the set is finished, now or by the next run. */
+	written[0] = written[1] = aside = 0;
+	if (replace && (rc = xt_keystore_recover(p[2], e)) < 0)
+		goto out;
 	if (keypath != NULL) {
 		*keypath = p[2];
 		p[2] = NULL;
@@ -263,17 +348,20 @@ xt_keystore_save(const char *path, const char *pem, size_t pemlen,
 out:
 	/*
 	 * A half-stored key is worse than none: remove what this call wrote
-	 * and did not yet rename. A file that existed is never touched.
+	 * and put the old key back. A file that existed is never touched.
 	 */
-	for (i = 0; rc < 0 && i < 3; i++)
+	for (i = 0; rc < 0 && i < 2; i++)
 		if (written[i])
 			unlink(dst[i]);
+	if (rc < 0 && aside)
+		rename(old, p[2]);
 	if (held)
 		sigprocmask(SIG_SETMASK, &saved, NULL);
 	for (i = 0; i < 3; i++) {
 		free(p[i]);
 		free(dst[i]);
 	}
+	free(old);
 	free(text[0]);
 	free(text[1]);
 	return rc;
@@ -493,6 +581,8 @@ xt_keystore_pub(const char *keypath, struct xt_pubkey *pk,
 	int rc;
 
 	memset(pk, 0, sizeof(*pk));
+	if ((rc = xt_keystore_recover(keypath, e)) < 0)
+		return rc;
 	if (xt_keystore_companion(keypath, ".pub", &p) < 0)
 		return xt_error_set(e, XT_ENOMEM, "out of memory");
 	if (lstat(p, &st) < 0 && errno == ENOENT)

@@ -769,6 +769,8 @@ int		 xt_file_read(const char *path, size_t max, int flags,
  */
 int		 xt_file_write(const char *path, const void *data, size_t n,
 		    int flags, struct xt_error *e);
+/* fsync a directory, best effort. */
+void		 xt_file_sync_dir(const char *dir);
 /*
  * The same with a named temporary file (".NAME." and a random suffix,
  * O_EXCL|O_NOFOLLOW, 0600; SIGINT, SIGTERM and SIGHUP held off while it
@@ -1529,10 +1531,21 @@ int		 xt_keystore_companion(const char *keypath, const char *suffix,
  * public element are written first, the key last; if any write fails,
  * what was written is removed. XT_EEXIST if any of the three exists
  * (unless force). *keypath (may be NULL) gets the key file's name, owned.
+ * With force, an existing set is replaced as a whole: the new key, written
+ * unnamed (no copy of it ever has another name), linked to its name is the
+ * commit; a run killed before it is undone, after it finished, by the next
+ * xt_keystore_recover.
  */
 int		 xt_keystore_save(const char *path, const char *pem, size_t pemlen,
 		    const struct xt_node *pub, const struct xt_node *rev,
 		    int force, char **keypath, struct xt_error *e);
+/*
+ * Settle a replacement of the set of keypath that a killed run left half
+ * done (FILE.xt-old, FILE.pub.xt-new, FILE.rev.xt-new): finished if the
+ * new key has its name, else undone. Nothing to do is XT_OK. Run by
+ * xt_keystore_save, xt_key_open and xt_keystore_pub before they look.
+ */
+int		 xt_keystore_recover(const char *keypath, struct xt_error *e);
 /*
  * Find our own key: by keyid (64 hex) or by a bare JID (the newest key
  * whose <pubkey/> names that JID and is valid now). *keypath owned.
