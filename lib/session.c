@@ -244,16 +244,48 @@ debug(struct xt_session *s, char dir, const char *text, size_t len)
 		s->o.debug(s->o.debug_arg, dir, text, len);
 }
 
-/* Debug text of a stanza, SASL payloads replaced by a marker. */
+/* The room password of a join (XEP-0045 7.2.6) in st, or NULL. */
+static struct xt_node *
+room_password(const struct xt_node *st)
+{
+	const struct xt_node *x;
+
+	if (st->name == NULL || strcmp(st->name, "presence") != 0 ||
+	    (x = xt_node_child(st, "x", XT_NS_MUC)) == NULL)
+		return NULL;
+	return xt_node_child(x, "password", NULL);
+}
+
+/*
+ * Debug text of a stanza, SASL payloads and room passwords replaced by a
+ * marker.
+ */
 static void
 debug_node(struct xt_session *s, char dir, const struct xt_node *st)
 {
-	struct xt_node *c;
+	struct xt_node *c, *pw, *t;
 	char *text, **a;
 	size_t len;
 
 	if (s->o.debug == NULL)
 		return;
+	if (room_password(st) != NULL) {
+		if ((c = xt_node_copy(st)) == NULL)
+			return;
+		pw = room_password(c);
+		while ((t = pw->children) != NULL) {
+			pw->children = t->next;
+			if (t->text != NULL)
+				xt_wipe(t->text, strlen(t->text));
+			t->next = NULL;
+			xt_node_free(t);
+		}
+		pw->last = NULL;
+		xt_node_add_text(pw, "[redacted]", 10);
+		debug_node(s, dir, c);
+		xt_node_free(c);
+		return;
+	}
 	if (st->ns != NULL && strcmp(st->ns, XT_NS_SASL) == 0 &&
 	    st->children != NULL) {
 		/* A new element, so the payload is never copied. */

@@ -479,6 +479,8 @@ int		 xt_sasl_done(const struct xt_sasl *s);
 #define XT_NS_DELAY	"urn:xmpp:delay"
 #define XT_NS_SASLCB	"urn:xmpp:sasl-cb:0"
 #define XT_NS_SM	"urn:xmpp:sm:3"
+#define XT_NS_MUC	"http://jabber.org/protocol/muc"
+#define XT_NS_MUC_USER	"http://jabber.org/protocol/muc#user"
 
 /* --debug sink: dir is '<' (received) or '>' (sent); text is redacted. */
 typedef void	(*xt_debug_fn)(void *arg, char dir, const char *text,
@@ -1089,6 +1091,8 @@ struct xt_cli {
 	int		 quiet;		/* no -v note of the login */
 	int		 reconnect;	/* keep the password to log in again
 					   (xt_session_reconnect) */
+	int		 muc;		/* joins rooms with --muc: the hint
+					   for -c ROOM says to use it */
 
 	/* Filled in. */
 	int		 verbose;	/* -v */
