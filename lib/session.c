@@ -282,7 +282,10 @@ debug_node(struct xt_session *s, char dir, const struct xt_node *st)
 		}
 		pw->last = NULL;
 		xt_node_add_text(pw, "[redacted]", 10);
-		debug_node(s, dir, c);
+		if (xt_xml_serialize(c, XT_NS_CLIENT, &text, &len) == XT_OK) {
+			debug(s, dir, text, len);
+			free(text);
+		}
 		xt_node_free(c);
 		return;
 	}
