@@ -3,14 +3,14 @@
 
     muc_occupant.py --jid BAREJID --password-file F --server HOST:PORT
                     --cafile CA --room ROOM@SERVICE --nick NICK
-                    [--room-password P] [--members-only] [--max-users N]
+                    [--room-password P] [--members-only] [--moderated]
                     [--ban BAREJID]... [--timeout S]
 
 Joins ROOM (XEP-0045) as NICK, written from the XEP only on slixmpp.  A
 room that the join creates is configured at once (an owner's submitted
 muc#roomconfig form; Prosody keeps a new room locked until then) with
-the password, members-only and the occupant limit given; --ban makes
-each JID an outcast.  Then "ready" goes to stderr, and one line per
+the password, members-only and moderated as given; --ban makes each
+JID an outcast.  Then "ready" goes to stderr, and one line per
 event to stdout, flushed at once:
 
     join NICK             an occupant came in (ourselves excluded)
@@ -120,8 +120,8 @@ class Occupant(slixmpp.ClientXMPP):
             field("muc#roomconfig_roomsecret", self.a.room_password)
         if self.a.members_only:
             field("muc#roomconfig_membersonly", "1")
-        if self.a.max_users:
-            field("muc#roomconfig_maxusers", str(self.a.max_users))
+        if self.a.moderated:
+            field("muc#roomconfig_moderatedroom", "1")
         await self.query(OWNER, x)
 
     async def run(self):
@@ -157,7 +157,7 @@ def main():
         p.add_argument(opt, required=True)
     p.add_argument("--room-password")
     p.add_argument("--members-only", action="store_true")
-    p.add_argument("--max-users", type=int)
+    p.add_argument("--moderated", action="store_true")
     p.add_argument("--ban", action="append", default=[])
     p.add_argument("--timeout", type=float, default=60)
     a = p.parse_args()
