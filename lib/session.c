@@ -263,13 +263,22 @@ room_password(const struct xt_node *st)
 static void
 debug_node(struct xt_session *s, char dir, const struct xt_node *st)
 {
-	struct xt_node *c, *pw, *t;
+	struct xt_node *c = NULL, *pw, *t;
 	char *text, **a;
 	size_t len;
 
 	if (s->o.debug == NULL)
 		return;
-	if (room_password(st) != NULL) {
+	if (st->ns != NULL && strcmp(st->ns, XT_NS_SASL) == 0 &&
+	    st->children != NULL) {
+		/* A new element, so the payload is never copied. */
+		if ((c = xt_node_new(st->name, st->ns)) == NULL)
+			return;
+		for (a = st->attrs; a != NULL && *a != NULL; a += 2)
+			xt_node_set_attr(c, a[0], a[1]);
+		xt_node_add_text(c, "[redacted]", 10);
+	} else if (room_password(st) != NULL) {
+		/* A copy, its password wiped and replaced. */
 		if ((c = xt_node_copy(st)) == NULL)
 			return;
 		pw = room_password(c);
@@ -282,32 +291,13 @@ debug_node(struct xt_session *s, char dir, const struct xt_node *st)
 		}
 		pw->last = NULL;
 		xt_node_add_text(pw, "[redacted]", 10);
-		if (xt_xml_serialize(c, XT_NS_CLIENT, &text, &len) == XT_OK) {
-			debug(s, dir, text, len);
-			free(text);
-		}
-		xt_node_free(c);
-		return;
 	}
-	if (st->ns != NULL && strcmp(st->ns, XT_NS_SASL) == 0 &&
-	    st->children != NULL) {
-		/* A new element, so the payload is never copied. */
-		if ((c = xt_node_new(st->name, st->ns)) == NULL)
-			return;
-		for (a = st->attrs; a != NULL && *a != NULL; a += 2)
-			xt_node_set_attr(c, a[0], a[1]);
-		xt_node_add_text(c, "[redacted]", 10);
-		if (xt_xml_serialize(c, XT_NS_CLIENT, &text, &len) == XT_OK) {
-			debug(s, dir, text, len);
-			free(text);
-		}
-		xt_node_free(c);
-		return;
-	}
-	if (xt_xml_serialize(st, XT_NS_CLIENT, &text, &len) == XT_OK) {
+	if (xt_xml_serialize(c != NULL ? c : st, XT_NS_CLIENT, &text,
+	    &len) == XT_OK) {
 		debug(s, dir, text, len);
 		free(text);
 	}
+	xt_node_free(c);
 }
 
 int
