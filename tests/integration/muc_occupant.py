@@ -4,13 +4,13 @@
     muc_occupant.py --jid BAREJID --password-file F --server HOST:PORT
                     --cafile CA --room ROOM@SERVICE --nick NICK
                     [--room-password P] [--members-only] [--moderated]
-                    [--ban BAREJID]... [--timeout S]
+                    [--persistent] [--ban BAREJID]... [--timeout S]
 
 Joins ROOM (XEP-0045) as NICK, written from the XEP only on slixmpp.  A
 room that the join creates is configured at once (an owner's submitted
 muc#roomconfig form; Prosody keeps a new room locked until then) with
-the password, members-only and moderated as given; --ban makes each
-JID an outcast.  Then "ready" goes to stderr, and one line per
+the password, members-only, moderated and persistent as given; --ban
+makes each JID an outcast.  Then "ready" goes to stderr, and one line per
 event to stdout, flushed at once:
 
     join NICK             an occupant came in (ourselves excluded)
@@ -114,7 +114,7 @@ class Occupant(slixmpp.ClientXMPP):
             f = ET.SubElement(x, "{%s}field" % DATA, var=var)
             ET.SubElement(f, "{%s}value" % DATA).text = value
         field("FORM_TYPE", MUC + "#roomconfig")
-        field("muc#roomconfig_persistentroom", "0")
+        field("muc#roomconfig_persistentroom", "1" if self.a.persistent else "0")
         if self.a.room_password:
             field("muc#roomconfig_passwordprotectedroom", "1")
             field("muc#roomconfig_roomsecret", self.a.room_password)
@@ -158,6 +158,7 @@ def main():
     p.add_argument("--room-password")
     p.add_argument("--members-only", action="store_true")
     p.add_argument("--moderated", action="store_true")
+    p.add_argument("--persistent", action="store_true")
     p.add_argument("--ban", action="append", default=[])
     p.add_argument("--timeout", type=float, default=60)
     a = p.parse_args()
