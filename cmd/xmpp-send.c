@@ -20,7 +20,8 @@
 #define RELINK_MAX_MS	30000		/* the longest wait between logins */
 
 enum { O_LINES = XT_OPT_TOOL, O_RAW, O_KEY, O_ENCRYPT, O_SESSION,
-    O_PASSFILE, O_STRICT, O_LISTEN, O_INTERACTIVE, O_RECEIPT };
+    O_PASSFILE, O_STRICT, O_LISTEN, O_INTERACTIVE, O_RECEIPT, O_MUC,
+    O_NICK, O_ROOMPASS };
 
 static const struct option longopts[] = {
 	XT_ACCOUNT_LONGOPTS,
@@ -34,6 +35,9 @@ static const struct option longopts[] = {
 	{ "passphrase-file",	required_argument,	NULL, O_PASSFILE },
 	{ "strict",		no_argument,		NULL, O_STRICT },
 	{ "receipt",		no_argument,		NULL, O_RECEIPT },
+	{ "muc",		required_argument,	NULL, O_MUC },
+	{ "nick",		required_argument,	NULL, O_NICK },
+	{ "room-password-file",	required_argument,	NULL, O_ROOMPASS },
 	/* go-sendxmpp's, answered with what to use here */
 	{ "listen",		no_argument,		NULL, O_LISTEN },
 	{ "interactive",	no_argument,		NULL, O_INTERACTIVE },
@@ -51,7 +55,9 @@ static const char usage[] =
     "                 [--lines | --key file] jid ...\n"
     "       xmpp-send [account options] --raw\n"
     "       xmpp-send [account options] [-t type] [--receipt] --encrypt\n"
-    "                 [--passphrase-file file] [--lines [--session]] jid\n";
+    "                 [--passphrase-file file] [--lines [--session]] jid\n"
+    "       xmpp-send [account options] [--lines] [--nick nick]\n"
+    "                 [--room-password-file file] --muc room@service\n";
 
 /* -h: a line on each of its own options, as in the man page. */
 static const char options[] =
@@ -64,7 +70,10 @@ static const char options[] =
     "--receipt\twait for each recipient's receipt (XEP-0184)\n"
     "--encrypt\tencrypt for jid with its offline ESession options\n"
     "--session\twith --encrypt --lines: all lines in one ESession\n"
-    "--passphrase-file file\twith --encrypt: the key's passphrase from file\n";
+    "--passphrase-file file\twith --encrypt: the key's passphrase from file\n"
+    "--muc room@service\tsend to the chat room, joined only for the run\n"
+    "--nick nick\twith --muc: the nick (default: the localpart)\n"
+    "--room-password-file file\twith --muc: the room's password from file\n";
 /* -h: the exit statuses, as in the man page, shortened. */
 static const char exits[] =
     "0\tsuccess: every message sent and none bounced; or empty input\n"
@@ -74,7 +83,7 @@ static const char exits[] =
     "3\tnetwork, DNS or TLS failure, a stream error\n"
     "4\tauthentication failure, or a wrong passphrase for the account's key\n"
     "5\ta stanza error: a message not delivered, a request refused\n"
-    "6\ttimeout, or a --receipt that did not come in time\n";
+    "6\ttimeout; a --receipt or a room's echo that did not come in time\n";
 
 static struct xt_cli cli = {
 	.tool = "xmpp-send",
@@ -84,6 +93,7 @@ static struct xt_cli cli = {
 	.shortopts = "s:t:il",
 	.longopts = longopts,
 	.login = 1,
+	.muc = 1,
 	.note = warnx
 };
 static int relinking;		/* --lines: a lost stream is logged in again */
@@ -113,6 +123,21 @@ static struct {
 	struct xt_key	*key;
 	struct xt_esession *es;
 } enc;
+/* --muc: the chat room (XEP-0045) the messages go to. */
+static struct {
+	const char	*room;		/* ROOM@SERVICE */
+	const char	*nick;		/* --nick, else our localpart */
+	const char	*passfile;	/* --room-password-file */
+	char		*password;	/* from it, in secure memory */
+	char		*occupant;	/* ROOM@SERVICE/NICK, once joined */
+	int		 state;		/* OUT, JOINING, IN, REFUSED,
+					   LEAVING */
+	int		 created;	/* joining made the room (status 201) */
+	char		*why;		/* REFUSED: the condition and text */
+	size_t		 sent, echoed;	/* messages, and those reflected */
+} muc;
+enum { OUT, JOINING, IN, REFUSED, LEAVING };
+#define NS_SID		"urn:xmpp:sid:0"	/* XEP-0359 origin-id */
 
 static void __attribute__((noreturn))
 die(int rc, const char *what)
@@ -133,6 +158,8 @@ gosendxmpp(int ch)
 	errx(2, "%s is go-sendxmpp's interactive mode: use --lines",
 	    ch == 'i' ? "-i" : "--interactive");
 }
+
+static int muc_join(void);
 
 /* A stream that was lost, which a new login may mend. */
 static int
@@ -196,6 +223,12 @@ relink(int rc)
 		}
 		xt_session_set_timeout(cli.sess, 0);
 		sm_start();
+		/* In the room again before what it did not take is resent. */
+		if (muc.room != NULL && (rc = muc_join()) < 0) {
+			if (!lost(rc))
+				die(rc, xt_session_errmsg(cli.sess));
+			continue;
+		}
 		if ((rc = xt_outbox_resend(&outbox, cli.sess)) == XT_OK)
 			break;
 	}
@@ -392,6 +425,14 @@ make_message(const char *to, const char *body, size_t n)
 		free(id);
 		goto oom;
 	}
+	/* XEP-0359: the room may give the message an id of its own. */
+	if (muc.room != NULL && ((c = xt_node_add_elem(m, "origin-id",
+	    NS_SID)) == NULL || xt_node_set_attr(c, "id", id) < 0 ||
+	    awaits(to, id) < 0)) {
+		free(id);
+		goto oom;
+	}
+	muc.sent += muc.room != NULL;
 	free(id);
 	if (subject != NULL && ((c = xt_node_add_elem(m, "subject", NULL)) ==
 	    NULL || xt_node_add_text(c, subject, strlen(subject)) < 0))
@@ -491,9 +532,116 @@ error_condition(const struct xt_node *st)
 	return "";
 }
 
+/* Is from the room of --muc, or one of its occupants? */
+static int
+from_room(const char *from)
+{
+	return from != NULL && muc.room != NULL &&
+	    xt_jid_streq(from, muc.room, 1) == 1;
+}
+
+/* Has x, a muc#user element, the status code? */
+static int
+has_status(const struct xt_node *x, const char *code)
+{
+	const struct xt_node *c;
+	const char *v;
+
+	for (c = xt_node_child(x, "status", NULL); c != NULL;
+	    c = xt_node_next(c, "status", NULL))
+		if ((v = xt_node_attr(c, "code")) != NULL &&
+		    strcmp(v, code) == 0)
+			return 1;
+	return 0;
+}
+
+/* We were put out of the room (XEP-0045 9.2, 9.6, 10.9): stop there. */
+static void __attribute__((noreturn))
+removed(const struct xt_node *x)
+{
+	char msg[XT_ERRLEN];
+	const char *how = "removed from the room";
+
+	if (has_status(x, "301"))
+		how = "banned from the room";
+	else if (has_status(x, "307"))
+		how = "kicked from the room";
+	else if (has_status(x, "321") || has_status(x, "322"))
+		how = "removed from the room: no longer a member";
+	else if (has_status(x, "332"))
+		how = "removed from the room: the service shut down";
+	else if (xt_node_child(x, "destroy", NULL) != NULL)
+		how = "the room was destroyed";
+	snprintf(msg, sizeof(msg), "%s: %s; stopped", muc.room, how);
+	die(XT_ESTANZA, msg);
+}
+
 /*
- * Take one stanza, waiting up to ms: a bounce or a receipt is noted, a
- * request answered. XT_ETIMEOUT when none came.
+ * A stanza from the room: our own presence (status 110, XEP-0045 7.2.2)
+ * ends the join and an error presence refuses it; the reflection of one
+ * of our messages (by its id, or its XEP-0359 origin-id, from our occupant
+ * JID) confirms that the room took it. 1 if it was the room's business,
+ * 0 if not (an error message is left to check_bounce).
+ */
+static int
+muc_stanza(const struct xt_node *st)
+{
+	const char *from = xt_node_attr(st, "from");
+	const char *type = xt_node_attr(st, "type"), *id, *oid = NULL;
+	const struct xt_node *x, *o;
+	size_t i;
+
+	if (!from_room(from))
+		return 0;
+	if (strcmp(st->name, "presence") == 0) {
+		if (type != NULL && strcmp(type, "error") == 0) {
+			if (muc.state == JOINING) {
+				muc.state = REFUSED;
+				muc.why = xt_stanza_error(st);
+			}
+			return 1;
+		}
+		if ((x = xt_node_child(st, "x", XT_NS_MUC_USER)) == NULL ||
+		    !has_status(x, "110"))
+			return 1;
+		if (type != NULL && strcmp(type, "unavailable") == 0) {
+			if (muc.state == IN)
+				removed(x);
+			muc.state = OUT;
+		} else if (muc.state == JOINING) {
+			free(muc.occupant);
+			/* The service may have changed the nick (210). */
+			if ((muc.occupant = strdup(from)) == NULL)
+				die(XT_ENOMEM, "out of memory");
+			muc.created = has_status(x, "201");
+			muc.state = IN;
+		}
+		return 1;
+	}
+	if (strcmp(st->name, "message") != 0 ||
+	    (type != NULL && strcmp(type, "error") == 0))
+		return 0;
+	if (muc.occupant == NULL || xt_jid_streq(from, muc.occupant, 0) != 1)
+		return 1;
+	id = xt_node_attr(st, "id");
+	if ((o = xt_node_child(st, "origin-id", NS_SID)) != NULL)
+		oid = xt_node_attr(o, "id");
+	for (i = 0; i < npend; i++)
+		if ((id != NULL && strcmp(pend[i].id, id) == 0) ||
+		    (oid != NULL && strcmp(pend[i].id, oid) == 0)) {
+			/* Forgotten once echoed: --lines may run for ever. */
+			if (pend[i].state == WAITING)
+				muc.echoed++;
+			free(pend[i].id);
+			pend[i] = pend[--npend];
+			break;
+		}
+	return 1;
+}
+
+/*
+ * Take one stanza, waiting up to ms: a bounce, a receipt or what the room
+ * says is noted, a request answered. XT_ETIMEOUT when none came.
  */
 static int
 take_one(int ms)
@@ -502,7 +650,8 @@ take_one(int ms)
 	int rc;
 
 	if ((rc = xt_session_recv(cli.sess, &st, ms)) == XT_OK) {
-		bounced |= check_bounce(st);
+		if (!muc_stanza(st))
+			bounced |= check_bounce(st);
 		check_receipt(st);
 		rc = xt_session_answer_iq(cli.sess, st);
 		xt_node_free(st);
@@ -523,6 +672,142 @@ drain(void)
 	/* Nothing more now is fine; a broken stream is not. */
 	if (rc != XT_ETIMEOUT)
 		relink(rc);
+}
+
+/*
+ * The room said no to our joining: one line naming the room, the
+ * condition and what to do next (XEP-0045 7.2.6 to 7.2.11). Exit 5.
+ */
+static void __attribute__((noreturn))
+muc_refused(void)
+{
+	char msg[XT_ERRLEN], next[XT_ERRLEN] = "";
+	const char *why = muc.why != NULL ? muc.why : "error";
+	size_t n = strcspn(why, ":");
+
+#define IS(c)	(n == strlen(c) && strncmp(why, c, n) == 0)
+	if (IS("not-authorized"))
+		snprintf(next, sizeof(next), "a password is needed, or the "
+		    "one given is wrong (--room-password-file)");
+	else if (IS("registration-required"))
+		snprintf(next, sizeof(next), "the room is for members only: "
+		    "ask its owner to make %s a member", cli.cfg.jid);
+	else if (IS("forbidden"))
+		snprintf(next, sizeof(next), "%s is banned from the room",
+		    cli.cfg.jid);
+	else if (IS("conflict"))
+		snprintf(next, sizeof(next), "the nick %s is taken: choose "
+		    "another with --nick", muc.nick);
+	else if (IS("jid-malformed") || IS("not-acceptable"))
+		snprintf(next, sizeof(next), "the room does not take the nick "
+		    "%s: choose another with --nick", muc.nick);
+	else if (IS("service-unavailable"))
+		snprintf(next, sizeof(next), "the room is full: try again "
+		    "later");
+	else if (IS("item-not-found") || IS("not-allowed"))
+		snprintf(next, sizeof(next), "no such room, and the service "
+		    "does not let us make it: check the address");
+	else if (IS("remote-server-not-found") ||
+	    IS("remote-server-timeout"))
+		snprintf(next, sizeof(next), "no chat service at %s: check "
+		    "the address", strchr(muc.room, '@') + 1);
+#undef IS
+	if (next[0] != '\0')
+		snprintf(msg, sizeof(msg), "%s: not joined: %.*s: %s",
+		    muc.room, (int)n, why, next);
+	else
+		snprintf(msg, sizeof(msg), "%s: not joined: %s", muc.room,
+		    why);
+	die(XT_ESTANZA, msg);
+}
+
+/*
+ * Leave the room (XEP-0045 7.14): unavailable presence to our occupant
+ * JID, and a short wait for the room to say we are out.
+ */
+static void
+muc_leave(void)
+{
+	struct xt_node *p;
+	int64_t end = xt_now_ms() + 5000, ms;
+
+	if (muc.state != IN || cli.sess == NULL)
+		return;
+	if ((p = xt_node_new("presence", XT_NS_CLIENT)) == NULL ||
+	    xt_node_set_attr(p, "to", muc.occupant) < 0 ||
+	    xt_node_set_attr(p, "type", "unavailable") < 0)
+		die(XT_ENOMEM, "out of memory");
+	muc.state = LEAVING;	/* until our unavailable presence comes */
+	if (xt_session_send(cli.sess, p) < 0)
+		muc.state = OUT;
+	xt_node_free(p);
+	while (muc.state == LEAVING && (ms = end - xt_now_ms()) > 0)
+		if (take_one((int)ms) < 0)
+			break;
+	muc.state = OUT;
+	xt_cli_note(&cli, "left %s", muc.room);
+}
+
+/*
+ * Join the room (XEP-0045 7.2): presence to ROOM/NICK asking for no
+ * history, with the password if there is one, then wait up to --timeout
+ * (30 s without) for our own presence from the room. A room that joining
+ * created did not exist: it is left at once (and so goes away). A
+ * refusal ends the run; a broken stream is returned.
+ */
+static int
+muc_join(void)
+{
+	struct xt_node *p, *x, *h, *pw = NULL;
+	char msg[XT_ERRLEN], *to;
+	long limit = cli.timeout < 0 ? 30 : cli.timeout;
+	int64_t end = xt_now_ms() + limit * 1000, ms;
+	size_t len = strlen(muc.room) + strlen(muc.nick) + 2;
+	int rc;
+
+	if ((to = malloc(len)) == NULL ||
+	    (p = xt_node_new("presence", XT_NS_CLIENT)) == NULL)
+		die(XT_ENOMEM, "out of memory");
+	snprintf(to, len, "%s/%s", muc.room, muc.nick);
+	if (xt_node_set_attr(p, "to", to) < 0 ||
+	    (x = xt_node_add_elem(p, "x", XT_NS_MUC)) == NULL ||
+	    (h = xt_node_add_elem(x, "history", NULL)) == NULL ||
+	    xt_node_set_attr(h, "maxchars", "0") < 0 ||
+	    (muc.password != NULL && ((pw = xt_node_add_elem(x, "password",
+	    NULL)) == NULL || xt_node_add_text(pw, muc.password,
+	    strlen(muc.password)) < 0)))
+		die(XT_ENOMEM, "out of memory");
+	free(to);
+	free(muc.why);
+	muc.why = NULL;
+	muc.state = JOINING;
+	rc = xt_session_send(cli.sess, p);
+	if (pw != NULL && pw->children != NULL)
+		xt_wipe(pw->children->text, strlen(pw->children->text));
+	xt_node_free(p);
+	if (rc < 0)
+		return rc;
+	while (muc.state == JOINING) {
+		ms = limit > 0 ? end - xt_now_ms() : -1;
+		if (limit > 0 && ms <= 0) {
+			snprintf(msg, sizeof(msg), "%s: not joined within %ld "
+			    "s (--timeout)", muc.room, limit);
+			die(XT_ETIMEOUT, msg);
+		}
+		if ((rc = take_one((int)ms)) < 0 && rc != XT_ETIMEOUT)
+			return rc;
+	}
+	if (muc.state == REFUSED)
+		muc_refused();
+	if (muc.created) {
+		muc_leave();
+		snprintf(msg, sizeof(msg), "%s: no such room (joining made "
+		    "it, and it was left at once): check the address",
+		    muc.room);
+		die(XT_ESTANZA, msg);
+	}
+	xt_cli_note(&cli, "joined %s as %s", muc.room, muc.occupant);
+	return XT_OK;
 }
 
 /*
@@ -631,7 +916,15 @@ await_receipts(void)
 		if ((rc = take_one((int)ms)) < 0 && rc != XT_ETIMEOUT)
 			relink(rc);
 	}
-	for (r = 0; r < nrcpt; r++) {
+	for (i = left = 0; muc.room != NULL && i < npend; i++)
+		left += pend[i].state == WAITING;
+	if (left > 0)
+		warnx("%s: no echo from the room within %lld s for %zu of %zu "
+		    "message%s: delivery not confirmed", muc.room, (long long)(
+		    cli.timeout > 0 ? cli.timeout : 30), left, muc.sent,
+		    muc.sent == 1 ? "" : "s");
+	missing += left;
+	for (r = 0; muc.room == NULL && r < nrcpt; r++) {
 		for (i = n = left = 0; i < npend; i++)
 			if (pend[i].to == rcpt[r]) {
 				n++;
@@ -658,6 +951,7 @@ stop(int lineno, const char *why)
 	if (enc.es != NULL)
 		end_session();
 	round_trip();
+	muc_leave();
 	xt_cli_close(&cli, NULL);
 	errx(bounced ? 5 : 2, "stdin: line %d: %s; stopped there", lineno,
 	    why);
@@ -792,6 +1086,73 @@ send_lines(void)
 	round_trip();
 }
 
+/*
+ * --muc: what does not go with it, checked before anything is read. The
+ * room alone is addressed, as groupchat whatever -t says.
+ */
+static void
+muc_check(int argc, char *argv[], int rawmode, const char *keyfile)
+{
+	struct xt_error e = { 0, "" };
+	struct xt_jid j;
+	int ok;
+
+	if (enc.on || rawmode || keyfile != NULL || receipt)
+		errx(2, "--muc does not go with --encrypt, --raw, --key or "
+		    "--receipt");
+	if (subject != NULL)
+		errx(2, "--muc does not go with -s (in a room a subject is "
+		    "the room's topic)");
+	if (argc > 0)
+		errx(2, "--muc sends to the room alone: %s is a recipient "
+		    "too many", argv[0]);
+	if (xt_jid_parse(muc.room, &j, &e) < 0)
+		errx(2, "--muc %s: %s", muc.room, e.msg);
+	ok = j.local != NULL && j.resource == NULL;
+	xt_jid_free(&j);
+	if (!ok)
+		errx(2, "--muc %s: a room's address is ROOM@SERVICE, without "
+		    "a nick (--nick gives it)", muc.room);
+	mtype = "groupchat";
+}
+
+/*
+ * --muc, before the network: the nick (our localpart unless --nick) and
+ * the room password, read into secure memory.
+ */
+static void
+muc_setup(void)
+{
+	struct xt_error e = { 0, "" };
+	struct xt_jid j;
+	char *occ;
+	size_t len;
+	int rc;
+
+	if ((rc = xt_cli_account(&cli, &e)) < 0)
+		errx(xt_exit_status(rc), "%s", e.msg);
+	if (muc.nick == NULL) {
+		if (xt_jid_parse(cli.cfg.jid, &j, &e) < 0)
+			errx(2, "%s: %s", cli.cfg.jid, e.msg);
+		if (j.local == NULL || (muc.nick = strdup(j.local)) == NULL)
+			errx(2, "--muc: no nick: give one with --nick");
+		xt_jid_free(&j);
+	}
+	len = strlen(muc.room) + strlen(muc.nick) + 2;
+	if ((occ = malloc(len)) == NULL)
+		die(XT_ENOMEM, "out of memory");
+	snprintf(occ, len, "%s/%s", muc.room, muc.nick);
+	if (xt_jid_parse(occ, &j, &e) < 0)
+		errx(2, "--nick %s: not a nick this room can take", muc.nick);
+	xt_jid_free(&j);
+	free(occ);
+	if (muc.passfile != NULL && (rc = xt_passphrase_read(muc.passfile,
+	    NULL, 0, &muc.password, &e)) < 0) {
+		xt_error_option(&e, "--room-password-file", muc.passfile);
+		errx(xt_exit_status(rc), "%s", e.msg);
+	}
+}
+
 /* --raw: stdin holds stanzas; all are checked before the first is sent. */
 static struct xt_node **
 read_raw(const char *in, size_t n, size_t *count)
@@ -856,7 +1217,7 @@ main(int argc, char *argv[])
 	const char *bad, *keyfile = NULL;
 	char *body = NULL, *fixed;
 	size_t n = 0, nraw = 0, i;
-	int ch, rc, lines = 0, rawmode = 0, tflag = 0, missing;
+	int ch, rc, lines = 0, rawmode = 0, tflag = 0, tgroup = 0, missing;
 
 	while ((ch = xt_cli_next(&cli, &argc, &argv, &e)) > 0) {
 		switch (ch) {
@@ -880,6 +1241,10 @@ main(int argc, char *argv[])
 				    "(chat, normal or headline); for "
 				    "go-sendxmpp's -t (direct TLS) use "
 				    "--direct-tls", optarg);
+			if (strcmp(optarg, "groupchat") == 0) {
+				tgroup = 1;
+				break;
+			}
 			if (strcmp(optarg, "chat") != 0 &&
 			    strcmp(optarg, "normal") != 0 &&
 			    strcmp(optarg, "headline") != 0)
@@ -908,13 +1273,31 @@ main(int argc, char *argv[])
 		case O_RECEIPT:
 			receipt = 1;
 			break;
+		case O_MUC:
+			if (muc.room != NULL)
+				errx(2, "--muc: one room at a time");
+			muc.room = optarg;
+			break;
+		case O_NICK:
+			muc.nick = optarg;
+			break;
+		case O_ROOMPASS:
+			muc.passfile = optarg;
+			break;
 		}
 	}
 	if (ch < 0)
 		errx(xt_exit_status(ch), "%s", e.msg);
 	if (lines + rawmode + (keyfile != NULL) > 1)
 		errx(2, "--lines, --raw and --key do not go together");
-	if (argc == 0 && !rawmode)
+	if (tgroup && muc.room == NULL)
+		errx(2, "-t groupchat is for chat rooms: use --muc "
+		    "ROOM@SERVICE");
+	if ((muc.nick != NULL || muc.passfile != NULL) && muc.room == NULL)
+		errx(2, "--nick and --room-password-file go with --muc");
+	if (muc.room != NULL)
+		muc_check(argc, argv, rawmode, keyfile);
+	if (argc == 0 && !rawmode && muc.room == NULL)
 		errx(2, "no recipient (see -h)");
 	if (enc.session && (!enc.on || !lines))
 		errx(2, "--session goes with --encrypt and --lines");
@@ -945,6 +1328,10 @@ main(int argc, char *argv[])
 	}
 	rcpt = argv;
 	nrcpt = argc;
+	if (muc.room != NULL) {
+		rcpt = (char **)&muc.room;
+		nrcpt = 1;
+	}
 	if (keyfile != NULL) {
 		struct xt_pubkey pk = { 0 };
 
@@ -1000,6 +1387,8 @@ main(int argc, char *argv[])
 		errx(xt_exit_status(rc), "%s", rc == XT_ENOTFOUND ? "--encrypt: "
 		    "no key of ours in the key store to sign with (xmpp-keygen "
 		    "makes one)" : e.msg);
+	if (muc.room != NULL)
+		muc_setup();
 	cli.reconnect = lines;	/* the password kept to log in again */
 	cli.max_input = lines ? 0 : XT_ONESHOT_INPUT;
 	if ((rc = xt_cli_login(&cli, -1, &e)) < 0)
@@ -1011,6 +1400,8 @@ main(int argc, char *argv[])
 		xt_session_set_timeout(cli.sess, 0);
 		sm_start();
 		relinking = 1;
+		if (muc.room != NULL && (rc = muc_join()) < 0)
+			relink(rc);	/* which joins again */
 		send_lines();
 		xt_outbox_clear(&outbox);
 	} else if (rawmode) {
@@ -1030,11 +1421,14 @@ main(int argc, char *argv[])
 			xt_node_free(raw[i]);
 		free(raw);
 	} else {
+		if (muc.room != NULL && (rc = muc_join()) < 0)
+			die(rc, xt_session_errmsg(cli.sess));
 		send_body(body, n);
 		round_trip();
 	}
 	free(body);
-	missing = receipt && await_receipts();
+	missing = (receipt || muc.room != NULL) && await_receipts();
+	muc_leave();
 	if (replaced > 0)
 		xt_cli_note(&cli, "%zu byte%s or character%s replaced by U+FFFD "
 		    "(not UTF-8, or not allowed in XML; --strict refuses them)",
@@ -1045,6 +1439,9 @@ main(int argc, char *argv[])
 	xt_node_free(enc.options);
 	xt_peerkeys_clear(&enc.keys);
 	xt_key_free(enc.key);
+	xt_free_secret(muc.password);
+	free(muc.occupant);
+	free(muc.why);
 	if (bounced)
 		return 5;
 	if (fflush(stdout) == EOF || ferror(stdout))

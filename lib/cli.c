@@ -183,11 +183,12 @@ opt_exact(char *const argv[], int ind, const char *arg, const char *name,
 
 /*
  * -c FILE (opt is its spelling) that cannot be read: say so, naming the
- * option; a JID there is go-sendxmpp's -c ROOM, which we do not do.
+ * option; a JID there is go-sendxmpp's -c ROOM, which a tool that joins
+ * rooms (muc) does with --muc, and the others do not do.
  */
 static int
-config_unreadable(const char *tool, const char *opt, const char *path,
-    struct xt_error *e)
+config_unreadable(const char *tool, int muc, const char *opt,
+    const char *path, struct xt_error *e)
 {
 	struct xt_jid j;
 	int room;
@@ -199,6 +200,10 @@ config_unreadable(const char *tool, const char *opt, const char *path,
 		room = j.local != NULL && j.resource == NULL;
 		xt_jid_free(&j);
 	}
+	if (room && muc)
+		return xt_error_set(e, XT_EINVAL, "%s takes a config file; %s "
+		    "looks like a chat room (go-sendxmpp's -c): use --muc %s",
+		    opt, path, path);
 	if (room)
 		return xt_error_set(e, XT_EINVAL, "%s takes a config file; %s "
 		    "looks like a chat room (go-sendxmpp's -c): %s does not "
@@ -222,8 +227,8 @@ account_option(struct xt_cli *c, int ch, const char *name, const char *arg,
 		return 1;
 	case 'c':
 		c->cfgfile = arg;
-		rc = config_unreadable(c->tool, name ? "--config" : "-c", arg,
-		    e);
+		rc = config_unreadable(c->tool, c->muc, name ? "--config" :
+		    "-c", arg, e);
 		return rc < 0 ? rc : 1;
 	case 'r':
 		rc = xt_config_set(&c->cfg, "resource", arg, e);

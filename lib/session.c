@@ -247,11 +247,26 @@ debug(struct xt_session *s, char dir, const char *text, size_t len)
 		s->o.debug(s->o.debug_arg, dir, text, len);
 }
 
-/* Debug text of a stanza, SASL payloads replaced by a marker. */
+/* The room password of a join (XEP-0045 7.2.6) in st, or NULL. */
+static struct xt_node *
+room_password(const struct xt_node *st)
+{
+	const struct xt_node *x;
+
+	if (st->name == NULL || strcmp(st->name, "presence") != 0 ||
+	    (x = xt_node_child(st, "x", XT_NS_MUC)) == NULL)
+		return NULL;
+	return xt_node_child(x, "password", NULL);
+}
+
+/*
+ * Debug text of a stanza, SASL payloads and room passwords replaced by a
+ * marker.
+ */
 static void
 debug_node(struct xt_session *s, char dir, const struct xt_node *st)
 {
-	struct xt_node *c;
+	struct xt_node *c = NULL, *pw, *t;
 	char *text, **a;
 	size_t len;
 
@@ -265,17 +280,27 @@ debug_node(struct xt_session *s, char dir, const struct xt_node *st)
 		for (a = st->attrs; a != NULL && *a != NULL; a += 2)
 			xt_node_set_attr(c, a[0], a[1]);
 		xt_node_add_text(c, "[redacted]", 10);
-		if (xt_xml_serialize(c, XT_NS_CLIENT, &text, &len) == XT_OK) {
-			debug(s, dir, text, len);
-			free(text);
+	} else if (room_password(st) != NULL) {
+		/* A copy, its password wiped and replaced. */
+		if ((c = xt_node_copy(st)) == NULL)
+			return;
+		pw = room_password(c);
+		while ((t = pw->children) != NULL) {
+			pw->children = t->next;
+			if (t->text != NULL)
+				xt_wipe(t->text, strlen(t->text));
+			t->next = NULL;
+			xt_node_free(t);
 		}
-		xt_node_free(c);
-		return;
+		pw->last = NULL;
+		xt_node_add_text(pw, "[redacted]", 10);
 	}
-	if (xt_xml_serialize(st, XT_NS_CLIENT, &text, &len) == XT_OK) {
+	if (xt_xml_serialize(c != NULL ? c : st, XT_NS_CLIENT, &text,
+	    &len) == XT_OK) {
 		debug(s, dir, text, len);
 		free(text);
 	}
+	xt_node_free(c);
 }
 
 int

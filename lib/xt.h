@@ -496,6 +496,8 @@ int		 xt_sasl_done(const struct xt_sasl *s);
 #define XT_NS_DELAY	"urn:xmpp:delay"
 #define XT_NS_SASLCB	"urn:xmpp:sasl-cb:0"
 #define XT_NS_SM	"urn:xmpp:sm:3"
+#define XT_NS_MUC	"http://jabber.org/protocol/muc"
+#define XT_NS_MUC_USER	"http://jabber.org/protocol/muc#user"
 
 /* --debug sink: dir is '<' (received) or '>' (sent); text is redacted. */
 typedef void	(*xt_debug_fn)(void *arg, char dir, const char *text,
@@ -1121,6 +1123,8 @@ struct xt_cli {
 	size_t		 max_input;	/* bytes the server may send over the
 					   session's life, 0 for no cap: a
 					   one-shot tool sets XT_ONESHOT_INPUT */
+	int		 muc;		/* joins rooms with --muc: the hint
+					   for -c ROOM says to use it */
 
 	/* Filled in. */
 	int		 verbose;	/* -v */

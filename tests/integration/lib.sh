@@ -4,7 +4,8 @@
 #   . "$(dirname "$0")/lib.sh"
 #
 # TAP output, a private temp dir, a throw-away CA and test certificates,
-# a real Prosody 0.12 on 127.0.0.1 and a scripted fake server
+# a real Prosody 0.12 on 127.0.0.1 (with a chat room service,
+# conference.xt.test) and a scripted fake server
 # (fakeserver.py).  Everything started here is stopped by one EXIT trap,
 # whatever happened (failure, exit, Ctrl-C, SIGTERM; after SIGKILL a
 # watchdog does it within a few seconds).  A script that needs its own
@@ -580,10 +581,10 @@ _xt_prosody_log_tail() {
 	} | sed 's/^/# /' >&2
 }
 
-# prosody_start: start Prosody for xt.test on 127.0.0.1 and wait (at most
-# 15 s) until it answers.  Exports XT_PORT (c2s, STARTTLS), XT_TLS_PORT
-# (direct TLS), XT_DOMAIN, XT_CA, XT_CERTS, XT_PROSODY_DIR, XT_PROSODY_CFG,
-# XT_PROSODY_PID.  Returns 1 (log tail on stderr) if it does not come up.
+# prosody_start: start Prosody for xt.test on 127.0.0.1, with the MUC
+# component conference.xt.test, and wait (at most 15 s) until it answers.
+# Exports XT_PORT (c2s, STARTTLS), XT_TLS_PORT (direct TLS), XT_DOMAIN,
+# XT_CA, XT_CERTS, XT_PROSODY_DIR, XT_PROSODY_CFG, XT_PROSODY_PID.  Returns 1 (log tail on stderr) if it does not come up.
 # XT_PROSODY_PASSWORD_HASH=SHA-256 stores SCRAM-SHA-256 credentials, so that
 # Prosody offers SCRAM-SHA-256 (and no SCRAM-SHA-1); the default is SHA-1.
 prosody_start() {
@@ -685,6 +686,10 @@ ssl = { certificate = $crt, key = $key }
 
 VirtualHost "xt.test"
 	ssl = { certificate = $crt, key = $key }
+
+-- Chat rooms (XEP-0045), made by whoever joins first (Prosody's default).
+Component "conference.xt.test" "muc"
+	restrict_room_creation = false
 EOF
 
 	"$XT_PROSODY" --config "$XT_PROSODY_CFG" -F \
