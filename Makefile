@@ -68,7 +68,7 @@ sanitize: deps
 # (invalid accesses, uninitialised values, definite leaks); logs in
 # tests/valgrind.log/.
 valgrind: deps all $(UNITS)
-	@sh tests/valgrind.sh
+	@PROVEFLAGS='$(PROVEFLAGS)' sh tests/valgrind.sh
 
 tests/fuzz/bin/%: tests/fuzz/%.c $(LIBSRC) lib/xt.h
 	@mkdir -p tests/fuzz/bin

@@ -9,6 +9,8 @@
 # libraries only.
 #
 #   sh tests/valgrind.sh [TEST...]     (default: every unit and command test)
+#
+# PROVEFLAGS is passed to prove, as by make check.
 set -u
 top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top" || exit 1
@@ -37,13 +39,14 @@ mkdir -p "$logs" || exit 1
 st=0
 if [ -n "$units" ]; then
 	# shellcheck disable=SC2086
-	prove --exec "$(echo $vg) --log-file=$logs/unit.%p.log" $units || st=1
+	prove ${PROVEFLAGS:-} --exec "$(echo $vg) --log-file=$logs/unit.%p.log" \
+	    $units || st=1
 fi
 if [ -n "$cmds" ]; then
 	# shellcheck disable=SC2086
 	XT_WRAP="$(echo $vg) --log-file=$logs/cmd.%p.log" \
 	XT_WRAP_COMM=memcheck-$(uname -m | sed 's/x86_64/amd64/')- \
-	    prove $cmds || st=1
+	    prove ${PROVEFLAGS:-} $cmds || st=1
 fi
 
 # One "ERROR SUMMARY" per process that ran to its end; a log without one
