@@ -64,6 +64,12 @@ sanitize: deps
 	    LDFLAGS="-fsanitize=address,undefined"
 	$(MAKE) clean
 
+# The unit and command tests under valgrind's memcheck: 0 errors wanted
+# (invalid accesses, uninitialised values, definite leaks); logs in
+# tests/valgrind.log/.
+valgrind: deps all $(UNITS)
+	@PROVEFLAGS='$(PROVEFLAGS)' sh tests/valgrind.sh
+
 tests/fuzz/bin/%: tests/fuzz/%.c $(LIBSRC) lib/xt.h
 	@mkdir -p tests/fuzz/bin
 	clang -std=c11 -D_DEFAULT_SOURCE -g -O1 \
@@ -106,7 +112,8 @@ install: all
 	install -m 644 man/xmpp-tools.7 $(DESTDIR)$(MANDIR)/man7
 
 clean:
-	rm -rf bin lib/*.o lib/libxt.a tests/unit/*.test tests/fuzz/bin
+	rm -rf bin lib/*.o lib/libxt.a tests/unit/*.test tests/fuzz/bin \
+	    tests/valgrind.log
 
-.PHONY: all deps check demo sanitize fuzz fuzzers lint bench install clean
+.PHONY: all deps check demo sanitize valgrind fuzz fuzzers lint bench install clean
 .SECONDARY: $(LIBOBJ)

@@ -204,13 +204,16 @@ check_peer(const char *peer)
 	    xt_node_set_attr(iq, "to", peer) < 0 ||
 	    xt_node_add_elem(iq, "query", XT_NS_DISCO_INFO) == NULL)
 		die(XT_ENOMEM, "out of memory");
-	if ((rc = xt_session_iq(cli.sess, iq, &res, -1)) == XT_ESTANZA) {
+	rc = xt_session_iq(cli.sess, iq, &res, -1);
+	xt_node_free(iq);
+	if (rc == XT_ESTANZA) {
 		char *why = xt_stanza_error(res);
 
 		snprintf(e.msg, sizeof(e.msg), "%s cannot be reached (%s): is "
 		    "xtls-pipe --listen running there?", peer, why ? why :
 		    "error");
 		free(why);
+		xt_node_free(res);
 		die(rc, e.msg);
 	}
 	if (rc < 0)
@@ -221,7 +224,6 @@ check_peer(const char *peer)
 		if ((var = xt_node_attr(f, "var")) != NULL &&
 		    strcmp(var, XT_NS_XTLS) == 0)
 			found = 1;
-	xt_node_free(iq);
 	xt_node_free(res);
 	if (!found)
 		die(XT_ESTANZA, "the peer does not offer XTLS (no "

@@ -53,6 +53,13 @@ only after the client's own header has been read):
                      --pubkey); never from the JID asked
   login:pep-wrongfirst  the same wrong answers first, then the right one
   login:pep-notfound  the urn:xmpp:pubkey:1 query answered item-not-found
+  login:keyrequest   once the client has sent presence, two direct key
+                     requests (XEP-0189 section 7): id 'key-self' without
+                     'from' (= from the client's own account, RFC 6120
+                     8.1.2.1), then id 'key-bob' from bob@xt.test/phone;
+                     each answer is an event "answer ID to=TO pubkey|-",
+                     "answered" once both came; other IQ gets get an empty
+                     result from the server
   badxml:KIND        hostile XML right after the stream header, then
                      features offering STARTTLS (answered with <failure/>);
                      KIND: comment pi doctype entity badutf8 deep huge
@@ -127,7 +134,8 @@ def hostile(kind):
 
 LOGIN_KINDS = ("binderror", "bindforeign", "forgedbind", "restricted",
                "forgedbounce", "bounce", "pep", "pep-wrongfrom",
-               "pep-wrongfirst", "pep-notfound", "flood", "bouncec1")
+               "pep-wrongfirst", "pep-notfound", "flood", "bouncec1",
+               "keyrequest")
 RE_IQ_ID = re.compile(rb"<iq[^>]*\bid=['\"]([^'\"]+)['\"]")
 RE_PING = re.compile(rb"<iq[^>]*\bid=['\"]([^'\"]+)['\"][^>]*>\s*<ping")
 FEAT_BIND = (b"<stream:features><bind xmlns='urn:ietf:params:xml:ns:xmpp-bind'/>"
@@ -135,6 +143,7 @@ FEAT_BIND = (b"<stream:features><bind xmlns='urn:ietf:params:xml:ns:xmpp-bind'/>
 # An IQ, self-closing or not, with its attributes and its content.
 RE_IQ = re.compile(rb"<iq\b([^>]*?)(?:/>|>(.*?)</iq\s*>)", re.S)
 RE_ATTR = re.compile(rb"\b([\w:-]+)\s*=\s*(?:'([^']*)'|\"([^\"]*)\")")
+RE_PRESENCE = re.compile(rb"<presence\b[^>]*?(?:/>|>.*?</presence\s*>)", re.S)
 RE_NODE = re.compile(rb"<items\b[^>]*\bnode\s*=\s*['\"]([^'\"]*)['\"]")
 NS_PUBSUB = b"http://jabber.org/protocol/pubsub"
 NODE_PUBKEY = b"urn:xmpp:pubkey:1"
@@ -420,6 +429,9 @@ class Conn:
                 pass
             self.event("flood ended")
             return
+        if kind == "keyrequest":
+            self.keyrequest()
+            return
         if kind == "restricted":
             self.wait_for(re.compile(rb"<message"))
             self.close_stream(b"<!-- restricted -->")
@@ -481,6 +493,43 @@ class Conn:
                 if kind == "pep-wrongfrom":
                     continue
             self.send(items_result(iq_id, to, node, real))
+
+    def keyrequest(self):
+        """login:keyrequest: ask the client for its key, directly."""
+        asked = set()
+        sent = False
+        while True:
+            i, m = self.wait_for(RE_IQ, RE_PRESENCE, RE_END)
+            if i == 2:
+                self.close_stream()
+                return
+            if i == 1:
+                if not sent:
+                    sent = True
+                    self.send(b"<iq type='get' id='key-self'><pubkey xmlns='" +
+                              NODE_PUBKEY + b"'/></iq>")
+                    self.send(b"<iq type='get' id='key-bob' "
+                              b"from='bob@xt.test/phone'><pubkey xmlns='" +
+                              NODE_PUBKEY + b"'/></iq>")
+                    self.event("sent key requests")
+                continue
+            a = attrs(m.group(1))
+            body = m.group(2) or b""
+            iq_id = a.get(b"id", b"")
+            if a.get(b"type") == b"get":
+                self.send(b"<iq type='result' id='" + iq_id +
+                          b"' from='xt.test'/>")
+                continue
+            if iq_id not in (b"key-self", b"key-bob"):
+                continue
+            self.event("answer %s to=%s %s %s" % (
+                iq_id.decode("utf-8", "replace"),
+                a.get(b"to", b"-").decode("utf-8", "replace"),
+                a.get(b"type", b"-").decode("utf-8", "replace"),
+                "pubkey" if b"<pubkey" in body else "-"))
+            asked.add(iq_id)
+            if len(asked) == 2:
+                self.event("answered")
 
     def starttls(self, answer, header=HEADER):
         """Offer STARTTLS; on <starttls/> send answer and return True.  An

@@ -16,7 +16,7 @@
 #              file_like FILE ERE DESC, file_unlike, skip REASON [N],
 #              skip_all REASON, bail_out REASON, diag MSG..., note MSG...
 #   files      xt_tmpdir, xt_at_exit CMD, free_port, xt_port_open PORT,
-#              xt_wait_port PORT [S]
+#              xt_wait_port PORT [S], xt_comm TOOL
 #   certs      xt_certs_make DIR, xt_ca_make DIR [NAME], xt_cert_make DIR NAME ...
 #   Prosody    prosody_start, prosody_adduser NAME [PW], prosody_stop
 #   accounts   xt_account NAME, xt_password NAME, xt_opts NAME,
@@ -42,6 +42,12 @@
 #   XT_PYTHON           interpreter for fakeserver.py (default: python3)
 #   XT_PROSODY          prosody executable (default: prosody)
 #   XT_PROSODYCTL       prosodyctl executable (default: prosodyctl)
+#   XT_WRAP             a command line the tools run under, e.g.
+#                       XT_WRAP="valgrind -q --error-exitcode=99" (make
+#                       valgrind): XT_BIN then holds one script per tool,
+#                       each running `$XT_WRAP $XT_TOP/bin/TOOL "$@"`
+#   XT_WRAP_COMM        what /proc/PID/comm of a wrapped tool says (the
+#                       wrapper's own process name); see xt_comm
 # Exported for the tests: XT_DIR XT_TOP XT_BIN XT_DOMAIN XT_CERTS XT_CA,
 # after prosody_start XT_PORT XT_TLS_PORT XT_PROSODY_DIR XT_PROSODY_CFG
 # XT_PROSODY_PID, after fake_start XT_FAKE_PORT XT_FAKE_LOG XT_FAKE_EVENTS.
@@ -305,6 +311,31 @@ case $XT_DIR in
 esac
 chmod 700 "$XT_DIR"
 export XT_DIR
+
+# XT_WRAP: the tools run under a wrapper (valgrind).  The scripts keep the
+# tools' names, so the tests' "$XT_BIN/xmpp-send" stays as it is.
+if [ -n "${XT_WRAP:-}" ]; then
+	mkdir "$XT_DIR/wrap" || exit 255
+	for _xt_f in "$XT_TOP"/bin/*; do
+		[ -x "$_xt_f" ] || continue
+		printf '#!/bin/sh\nexec %s %s "$@"\n' "$XT_WRAP" "$_xt_f" \
+			>"$XT_DIR/wrap/${_xt_f##*/}" &&
+			chmod 755 "$XT_DIR/wrap/${_xt_f##*/}" || exit 255
+	done
+	unset _xt_f
+	XT_BIN=$XT_DIR/wrap
+	export XT_BIN
+fi
+
+# xt_comm TOOL: what /proc/PID/comm says while TOOL runs (TOOL itself,
+# under XT_WRAP the wrapper's process name, XT_WRAP_COMM).
+xt_comm() {
+	if [ -n "${XT_WRAP:-}" ]; then
+		printf '%s\n' "${XT_WRAP_COMM:-$1}"
+	else
+		printf '%s\n' "$1"
+	fi
+}
 
 # Keep the developer's own configuration, keys and account out of the tests.
 export XDG_CONFIG_HOME=$XT_DIR/xdg/config
