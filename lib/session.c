@@ -4,6 +4,7 @@
  * out with IQ matching and deadlines. It knows nothing of config files or
  * the environment; the tool hands everything in through xt_session_opts.
  */
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 
 #include <netinet/in.h>
@@ -49,6 +50,11 @@ struct xt_session {
 	int			 qlen;
 	size_t			 qbytes;	/* the sum of their sizes */
 	int64_t			 deadline;
+	int64_t			 window;	/* ms without progress allowed,
+						   0: no deadline */
+	int			 outq;		/* bytes unsent in the socket
+						   when last looked, -1: none */
+	uint32_t		 wnd;		/* the peer's window then */
 	unsigned		 idseq;
 	char			 idprefix[9];
 	int			 open;		/* our stream header sent */
@@ -114,7 +120,9 @@ xt_session_new(const struct xt_session_opts *o)
 	gnutls_rnd(GNUTLS_RND_NONCE, rnd, sizeof(rnd));
 	snprintf(s->idprefix, sizeof(s->idprefix), "%02x%02x%02x%02x",
 	    rnd[0], rnd[1], rnd[2], rnd[3]);
-	s->deadline = o->timeout_ms > 0 ? xt_now_ms() + o->timeout_ms : -1;
+	s->window = o->timeout_ms > 0 ? o->timeout_ms : 0;
+	s->deadline = s->window > 0 ? xt_now_ms() + s->window : -1;
+	s->outq = -1;
 	s->stage = "the server";
 	return s;
 }
@@ -157,7 +165,8 @@ xt_session_mech(const struct xt_session *s)
 void
 xt_session_set_timeout(struct xt_session *s, int timeout_ms)
 {
-	s->deadline = timeout_ms > 0 ? xt_now_ms() + timeout_ms : -1;
+	s->window = timeout_ms > 0 ? timeout_ms : 0;
+	s->deadline = s->window > 0 ? xt_now_ms() + s->window : -1;
 }
 
 /* The earlier of the session deadline and now + timeout_ms (< 0: none). */
@@ -173,20 +182,67 @@ deadline_for(const struct xt_session *s, int timeout_ms)
 
 /* ------------------------------------------------------------ transport */
 
+/*
+ * The deadline bounds waiting, not a transfer that moves: bytes read or
+ * written, or our bytes leaving the socket while the server paces its
+ * reading (a shaper), give the window again.
+ */
+static void
+moved(struct xt_session *s)
+{
+	if (s->window > 0)
+		s->deadline = xt_now_ms() + s->window;
+}
+
+static int
+unsent(const struct xt_session *s)
+{
+	int q;
+
+	return ioctl(s->fd, TIOCOUTQ, &q) == 0 ? q : -1;
+}
+
+/*
+ * Has the server taken some of what we sent since last time? Bytes left
+ * our socket, or its window opened: the server read from its socket what
+ * its kernel held for it.
+ */
+static int
+draining(struct xt_session *s)
+{
+	int q = unsent(s), was = s->outq, opened = 0;
+	uint32_t w;
+
+	if (xt_net_peer_window(s->fd, &w) == 0) {
+		opened = s->wnd > 0 && w > s->wnd;
+		s->wnd = w;
+	}
+	s->outq = q;
+	return (q >= 0 && was > 0 && q < was) || opened;
+}
+
+#define WRITE_PIECE	16384	/* progress is counted a piece at a time */
+
 static int
 raw_write(struct xt_session *s, const char *buf, size_t n)
 {
 	struct pollfd pfd;
 	ssize_t w;
+	size_t k;
 	int r;
 
 	if (s->dead)
 		return fail(s, XT_ECLOSED, "the stream is closed");
-	if (s->tls != NULL) {
-		r = xt_tls_write(s->tls, buf, n, s->deadline, &s->err);
-		if (r < 0)
+	while (s->tls != NULL && n > 0) {
+		k = n < WRITE_PIECE ? n : WRITE_PIECE;
+		if ((r = xt_tls_write(s->tls, buf, k, s->deadline,
+		    &s->err)) < 0) {
 			s->dead = 1;
-		return r;
+			return r;
+		}
+		moved(s);
+		buf += k;
+		n -= k;
 	}
 	while (n > 0) {
 		w = write(s->fd, buf, n);
@@ -203,9 +259,12 @@ raw_write(struct xt_session *s, const char *buf, size_t n)
 			s->dead = 1;
 			return fail(s, XT_ENET, "write: %s", strerror(errno));
 		}
+		moved(s);
 		buf += w;
 		n -= w;
 	}
+	s->outq = unsent(s);
+	xt_net_peer_window(s->fd, &s->wnd);
 	return XT_OK;
 }
 
@@ -214,29 +273,40 @@ raw_read(struct xt_session *s, char *buf, size_t n, int64_t deadline)
 {
 	struct pollfd pfd;
 	ssize_t r;
-	int p;
+	int p, follow;
 
 	if (s->dead)
 		return fail(s, XT_ECLOSED, "the stream is closed");
-	if (s->tls != NULL) {
-		r = xt_tls_read(s->tls, buf, n, deadline, &s->err);
-		if (r == XT_ETIMEOUT)
-			return fail(s, XT_ETIMEOUT, "%s: timed out waiting "
-			    "for %s", s->where, s->stage);
-		return r;
-	}
+	/* Only the session's own deadline follows progress. */
+	follow = deadline >= 0 && deadline == s->deadline;
 	for (;;) {
-		r = read(s->fd, buf, n);
-		if (r >= 0)
+		if (s->tls != NULL) {
+			r = xt_tls_read(s->tls, buf, n, deadline, &s->err);
+			if (r != XT_ETIMEOUT) {
+				if (r > 0)
+					moved(s);
+				return r;
+			}
+		} else if ((r = read(s->fd, buf, n)) >= 0) {
+			if (r > 0)
+				moved(s);
 			return r;
-		if (errno != EAGAIN && errno != EINTR)
+		} else if (errno != EAGAIN && errno != EINTR)
 			return fail(s, XT_ENET, "read: %s", strerror(errno));
-		pfd.fd = s->fd;
-		pfd.events = POLLIN;
-		p = poll(&pfd, 1, xt_ms_left(deadline));
-		if (p == 0)
-			return fail(s, XT_ETIMEOUT, "%s: timed out waiting "
-			    "for %s", s->where, s->stage);
+		else {
+			pfd.fd = s->fd;
+			pfd.events = POLLIN;
+			if ((p = poll(&pfd, 1, xt_ms_left(deadline))) != 0)
+				continue;
+		}
+		/* Timed out: unless what we sent is still leaving. */
+		if (follow && draining(s)) {
+			moved(s);
+			deadline = s->deadline;
+			continue;
+		}
+		return fail(s, XT_ETIMEOUT, "%s: timed out waiting for %s",
+		    s->where, s->stage);
 	}
 }
 
@@ -548,7 +618,7 @@ wire_next(struct xt_session *s, struct xt_node **out, int64_t deadline)
 	struct xt_error e;
 	struct xt_node *st, *c;
 	ssize_t n;
-	int rc;
+	int rc, follow = deadline >= 0 && deadline == s->deadline;
 	char cond[64];
 
 	*out = NULL;
@@ -588,6 +658,8 @@ wire_next(struct xt_session *s, struct xt_node **out, int64_t deadline)
 		n = raw_read(s, buf, sizeof(buf), deadline);
 		if (n < 0)
 			return (int)n;
+		if (follow)
+			deadline = s->deadline;	/* moved on with progress */
 		if (n == 0) {
 			s->dead = 1;
 			return fail(s, XT_ECLOSED, "server closed the "
@@ -1403,8 +1475,9 @@ xt_session_reconnect(struct xt_session *s)
 	s->sm_in = s->sm_h = s->sm_acked = s->sm_out = s->sm_peer = 0;
 	s->wire_seq = s->last_seq = 0;
 	memset(s->sm_done, 0, sizeof(s->sm_done));
-	s->deadline = s->o.timeout_ms > 0 ? xt_now_ms() + s->o.timeout_ms :
-	    -1;
+	s->window = s->o.timeout_ms > 0 ? s->o.timeout_ms : 0;
+	s->deadline = s->window > 0 ? xt_now_ms() + s->window : -1;
+	s->outq = -1;
 	return xt_session_connect(s);
 }
 

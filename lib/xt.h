@@ -771,6 +771,12 @@ int		 xt_file_read(const char *path, size_t max, int flags,
  */
 int		 xt_file_write(const char *path, const void *data, size_t n,
 		    int flags, struct xt_error *e);
+/*
+ * The receive window the peer of TCP socket fd last advertised, which
+ * opens as the peer's application reads. -1 where the kernel does not say
+ * (tcpinfo.c).
+ */
+int		 xt_net_peer_window(int fd, uint32_t *wnd);
 /* fsync a directory, best effort. */
 void		 xt_file_sync_dir(const char *dir);
 /*
