@@ -412,7 +412,7 @@ static void
 publish_all(const char *access)
 {
 	struct xt_error e = { 0, "" };
-	struct xt_pep_opts o;
+	struct xt_pep_opts o = { 0 };
 	size_t i;
 	int rc;
 
