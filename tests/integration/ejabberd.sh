@@ -159,7 +159,10 @@ _xt_ejabberd_launch() {
 		pep=$'\n  mod_caps: {}\n  mod_pubsub:\n    access_createnode: local\n    plugins:\n      - flat\n      - pep'
 	fi
 	if [ -z "${XT_EJABBERD_NO_SM:-}" ] || [ "$XT_EJABBERD_NO_SM" = 0 ]; then
-		sm=$'\n  mod_stream_mgmt: {}'
+		# Unacknowledged messages go back to offline storage when the
+		# session ends, as Prosody does; ejabberd's default
+		# (resend_on_timeout: false) bounces them to their senders.
+		sm=$'\n  mod_stream_mgmt:\n    resend_on_timeout: if_offline'
 	fi
 	# Its own node, cookie and distribution port: ejabberdctl reaches this
 	# node alone, and ERL_DIST_PORT means no epmd (none left behind).
