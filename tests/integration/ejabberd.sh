@@ -273,13 +273,15 @@ EOF
 }
 
 # _xt_ejabberd_watchdog PGID: as _xt_watchdog, for a whole process group.
+# The group exists only once setsid has run: until then, its leader's pid
+# is what shows that it lives.
 _xt_ejabberd_watchdog() {
 	local pg=$1
 	(
 		s=
 		trap 'kill $s 2>/dev/null; exit 0' TERM
 		while kill -0 "$XT_MAIN_PID" 2>/dev/null; do
-			kill -0 -- "-$pg" 2>/dev/null || exit 0
+			kill -0 -- "-$pg" 2>/dev/null || kill -0 "$pg" 2>/dev/null || exit 0
 			sleep 1 &
 			s=$!
 			wait $s
@@ -305,12 +307,12 @@ ejabberd_stop() {
 	fi
 	[ -n "$pg" ] || return 0
 	XT_EJABBERD_PID=
-	kill -TERM -- "-$pg" 2>/dev/null || :
+	kill -TERM -- "-$pg" 2>/dev/null || kill -TERM "$pg" 2>/dev/null || :
 	for ((i = 0; i < 100; i++)); do
 		kill -0 -- "-$pg" 2>/dev/null || break
 		sleep 0.05
 	done
-	kill -KILL -- "-$pg" 2>/dev/null || :
+	kill -KILL -- "-$pg" 2>/dev/null || kill -KILL "$pg" 2>/dev/null || :
 	wait "$pg" 2>/dev/null || :
 	return 0
 }
