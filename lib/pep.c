@@ -156,13 +156,27 @@ add_field(struct xt_node *x, const char *var, const char *type,
 }
 
 /*
+ * The options beyond XEP-0223's pair (persist_items, access_model) that o
+ * asks for; ejabberd 23.01 takes only that pair as publish-options.
+ */
+static const char *const extra_fields[] = { "pubsub#max_items",
+    "pubsub#deliver_notifications", "pubsub#send_last_published_item" };
+
+static int
+has_extras(const struct xt_pep_opts *o)
+{
+	return o != NULL && (o->max_items != NULL || o->silent);
+}
+
+/*
  * Append the submitted form of FORM_TYPE form_type with the options we
  * insist on: the same fields as publish-options and as node
  * configuration, so that a reconfigured node meets the preconditions.
+ * With pair set, only persist_items and access_model.
  */
 static int
 add_form(struct xt_node *parent, const char *form_type,
-    const struct xt_pep_opts *o)
+    const struct xt_pep_opts *o, int pair)
 {
 	struct xt_node *x;
 	const char *access = o != NULL && o->access != NULL ? o->access :
@@ -172,21 +186,26 @@ add_form(struct xt_node *parent, const char *form_type,
 	    xt_node_set_attr(x, "type", "submit") < 0 ||
 	    add_field(x, "FORM_TYPE", "hidden", form_type) < 0 ||
 	    add_field(x, "pubsub#persist_items", NULL, "true") < 0 ||
-	    add_field(x, "pubsub#access_model", NULL, access) < 0 ||
-	    (o != NULL && o->max_items != NULL &&
-	    add_field(x, "pubsub#max_items", NULL, o->max_items) < 0) ||
-	    (o != NULL && o->silent &&
-	    (add_field(x, "pubsub#deliver_notifications", NULL, "0") < 0 ||
-	    add_field(x, "pubsub#send_last_published_item", NULL,
-	    "never") < 0)))
+	    add_field(x, "pubsub#access_model", NULL, access) < 0)
+		return XT_ENOMEM;
+	if (pair || o == NULL)
+		return XT_OK;
+	if ((o->max_items != NULL &&
+	    add_field(x, extra_fields[0], NULL, o->max_items) < 0) ||
+	    (o->silent &&
+	    (add_field(x, extra_fields[1], NULL, "0") < 0 ||
+	    add_field(x, extra_fields[2], NULL, "never") < 0)))
 		return XT_ENOMEM;
 	return XT_OK;
 }
 
-/* One publish with options (XEP-0060 7.1.5); see ask() for *res. */
+/*
+ * One publish with options (XEP-0060 7.1.5), only XEP-0223's pair of them
+ * if pair is set; see ask() for *res.
+ */
 static int
 publish_once(struct xt_session *s, const char *node, const char *id,
-    const struct xt_node *payload, const struct xt_pep_opts *o,
+    const struct xt_node *payload, const struct xt_pep_opts *o, int pair,
     struct xt_node **res, struct xt_error *e)
 {
 	struct xt_node *iq, *ps, *pub, *item, *po;
@@ -199,7 +218,7 @@ publish_once(struct xt_session *s, const char *node, const char *id,
 	    (id != NULL && xt_node_set_attr(item, "id", id) < 0) ||
 	    xt_node_add(item, xt_node_copy(payload)) == NULL ||
 	    (po = xt_node_add_elem(ps, "publish-options", NULL)) == NULL ||
-	    add_form(po, PUBLISH_OPTIONS, o) < 0) {
+	    add_form(po, PUBLISH_OPTIONS, o, pair) < 0) {
 		xt_node_free(iq);
 		return xt_error_set(e, XT_ENOMEM, "out of memory");
 	}
@@ -220,25 +239,89 @@ precondition_failed(const struct xt_node *st)
 	    NULL;
 }
 
-/* Set node's configuration to o's options (XEP-0060 8.2.4, owner). */
+/*
+ * Did the server refuse the publish-options because of a field beyond the
+ * pair that it does not take there? XEP-0060 7.1.5 names no condition for
+ * an unknown field; ejabberd 23.01 answers resource-constraint with the
+ * text "Unknown field 'pubsub#max_items' of type '...#publish-options'",
+ * so the field's name in the text is what tells.
+ */
+static int
+extra_refused(const struct xt_node *st, const struct xt_pep_opts *o)
+{
+	const struct xt_node *err, *t;
+	char *text;
+	size_t i;
+	int hit = 0;
+
+	if (!has_extras(o) || precondition_failed(st) ||
+	    (err = xt_node_child(st, "error", NULL)) == NULL ||
+	    (t = xt_node_child(err, "text", XT_NS_STANZAS)) == NULL ||
+	    (text = xt_node_text(t)) == NULL)
+		return 0;
+	for (i = 0; i < sizeof(extra_fields) / sizeof(extra_fields[0]); i++)
+		if (strstr(text, extra_fields[i]) != NULL)
+			hit = 1;
+	free(text);
+	return hit;
+}
+
+/*
+ * Set node's configuration to o's options (XEP-0060 8.2.4, owner); with
+ * create set, create the node so configured instead (8.1.3).
+ */
 static int
 configure(struct xt_session *s, const char *node,
-    const struct xt_pep_opts *o, struct xt_node **res, struct xt_error *e)
+    const struct xt_pep_opts *o, int create, struct xt_node **res,
+    struct xt_error *e)
 {
-	struct xt_node *iq, *ps, *conf;
+	struct xt_node *iq, *ps, *conf, *c = NULL;
 	int rc;
 
-	if ((iq = iq_new("set", NULL, "pubsub", XT_NS_PUBSUB_OWNER,
-	    &ps)) == NULL ||
+	if ((iq = iq_new("set", NULL, "pubsub", create ? XT_NS_PUBSUB :
+	    XT_NS_PUBSUB_OWNER, &ps)) == NULL ||
+	    (create && ((c = xt_node_add_elem(ps, "create", NULL)) == NULL ||
+	    xt_node_set_attr(c, "node", node) < 0)) ||
 	    (conf = xt_node_add_elem(ps, "configure", NULL)) == NULL ||
-	    xt_node_set_attr(conf, "node", node) < 0 ||
-	    add_form(conf, NODE_CONFIG, o) < 0) {
+	    (!create && xt_node_set_attr(conf, "node", node) < 0) ||
+	    add_form(conf, NODE_CONFIG, o, 0) < 0) {
 		xt_node_free(iq);
 		return xt_error_set(e, XT_ENOMEM, "out of memory");
 	}
 	rc = ask(s, iq, res, e);
 	xt_node_free(iq);
 	return rc;
+}
+
+/*
+ * A server that takes only XEP-0223's pair as publish-options (ejabberd
+ * 23.01): configure the node with all of o's options (creating it so
+ * configured if it does not exist yet), then publish with the pair alone,
+ * which the node now meets. *what names the step that failed.
+ */
+static int
+publish_configured(struct xt_session *s, const char *node, const char *id,
+    const struct xt_node *payload, const struct xt_pep_opts *o,
+    struct xt_node **res, char *what, size_t whatlen, struct xt_error *e)
+{
+	const char *cond;
+	int rc;
+
+	rc = configure(s, node, o, 0, res, e);
+	if (rc == XT_ESTANZA && (cond = error_cond(*res)) != NULL &&
+	    strcmp(cond, "item-not-found") == 0) {
+		xt_node_free(*res);
+		*res = NULL;
+		rc = configure(s, node, o, 1, res, e);
+		if (rc == XT_ESTANZA)
+			snprintf(what, whatlen, "create %s", node);
+	} else if (rc == XT_ESTANZA)
+		snprintf(what, whatlen, "configure %s", node);
+	if (rc < 0)
+		return rc;
+	xt_node_free(*res);
+	*res = NULL;
+	return publish_once(s, node, id, payload, o, 1, res, e);
 }
 
 int
@@ -255,21 +338,27 @@ xt_pep_publish(struct xt_session *s, const char *node, const char *id,
 		return xt_error_set(e, XT_EINVAL,
 		    "publish: no node or payload");
 	snprintf(what, sizeof(what), "publish to %s", node);
-	rc = publish_once(s, node, id, payload, o, &res, e);
-	/*
-	 * An existing node made with other options (PROTOCOLS.md 3.1): bring
-	 * its configuration in line, then publish once more.
-	 */
-	if (rc == XT_ESTANZA && precondition_failed(res)) {
+	rc = publish_once(s, node, id, payload, o, 0, &res, e);
+	if (rc == XT_ESTANZA && extra_refused(res, o)) {
 		xt_node_free(res);
 		res = NULL;
-		rc = configure(s, node, o, &res, e);
+		rc = publish_configured(s, node, id, payload, o, &res, what,
+		    sizeof(what), e);
+	} else if (rc == XT_ESTANZA && precondition_failed(res)) {
+		/*
+		 * An existing node made with other options (PROTOCOLS.md
+		 * 3.1): bring its configuration in line, then publish once
+		 * more.
+		 */
+		xt_node_free(res);
+		res = NULL;
+		rc = configure(s, node, o, 0, &res, e);
 		if (rc == XT_ESTANZA)
 			snprintf(what, sizeof(what), "configure %s", node);
 		else if (rc == XT_OK) {
 			xt_node_free(res);
 			res = NULL;
-			rc = publish_once(s, node, id, payload, o, &res, e);
+			rc = publish_once(s, node, id, payload, o, 0, &res, e);
 		}
 	}
 	if (rc == XT_ESTANZA)

@@ -1225,10 +1225,13 @@ struct xt_pep_opts {
 /*
  * Publish payload (copied, stays the caller's) as item id (NULL: the
  * server picks) of our PEP node, with publish-options persist_items=true
- * and o's access model and max_items. On <conflict/> +
+ * and o's access model, max_items and silence. On <conflict/> +
  * <precondition-not-met/>, the node is reconfigured to those options
- * (pubsub#owner configure) and the publish tried once more. XT_ESTANZA
- * with the condition on an error answer.
+ * (pubsub#owner configure) and the publish tried once more. A server that
+ * refuses a publish-option beyond persist_items and access_model, naming
+ * the field (ejabberd 23.01), has the node configured (or created so
+ * configured) with all of them, then gets the publish with that pair
+ * alone. XT_ESTANZA with the condition on an error answer.
  */
 int		 xt_pep_publish(struct xt_session *s, const char *node,
 		    const char *id, const struct xt_node *payload,

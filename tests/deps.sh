@@ -3,7 +3,7 @@
 # missing. As root directly, otherwise through sudo.
 set -e
 pkgs="gcc make pkg-config libgnutls28-dev libgcrypt20-dev libxml2-dev
-libidn-dev libidn2-dev prosody gnutls-bin python3 python3-slixmpp mandoc
+libidn-dev libidn2-dev prosody ejabberd gnutls-bin python3 python3-slixmpp mandoc
 clang libclang-rt-14-dev cppcheck perl openssl libxml2-utils python3-openssl strace
 python3-cryptography valgrind"
 [ -n "${XT_BENCH:-}" ] && pkgs="$pkgs go-sendxmpp time"
@@ -19,5 +19,6 @@ sudo=
 export DEBIAN_FRONTEND=noninteractive
 $sudo apt-get update -qq
 $sudo apt-get install -y -qq --no-install-recommends $missing >/dev/null
-# The package starts a system Prosody on 5222 where it can; the tests run
-# their own and never touch it.
+# The packages start a system Prosody and a system ejabberd on 5222 where
+# they can (the first to bind it keeps it); the tests run their own on free
+# ports, each with its own configuration, and never touch those.

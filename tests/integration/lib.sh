@@ -19,6 +19,9 @@
 #              xt_wait_port PORT [S], xt_comm TOOL
 #   certs      xt_certs_make DIR, xt_ca_make DIR [NAME], xt_cert_make DIR NAME ...
 #   Prosody    prosody_start, prosody_adduser NAME [PW], prosody_stop
+#   ejabberd   ejabberd_start, ejabberd_adduser NAME [PW], ejabberd_stop
+#   either     server_start, server_adduser NAME [PW], server_stop as
+#              XT_SERVER=prosody|ejabberd says (ejabberd.sh)
 #   accounts   xt_account NAME, xt_password NAME, xt_opts NAME,
 #              xt_opts_tls NAME, xt_fake_opts NAME
 #   probing    xt_tls_probe PORT [starttls|direct] [1.2|1.3] [NAME]
@@ -1006,3 +1009,8 @@ fake_stop() {
 	fi
 	return 0
 }
+
+# ------------------------------------------- ejabberd, and either server
+# ejabberd_start/_adduser/_stop and the XT_SERVER switch (server_start,
+# server_adduser, ...) live in their own file: see its head.
+. "$XT_LIB_DIR/ejabberd.sh"
