@@ -99,6 +99,7 @@ lint:
 bench: all
 	@XT_BENCH=1 sh tests/deps.sh
 	@bash bench/send.sh
+	@XT_SERVER=ejabberd bash bench/send.sh
 	@bash bench/keys.sh
 	@bash bench/xtls.sh
 	@bash bench/esession.sh

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # bench/send.sh: xmpp-send against go-sendxmpp (and, for line mode, a
-# single-connection slixmpp sender) on one local Prosody, in one go.
+# single-connection slixmpp sender) on one local server, in one go:
+# Prosody, or ejabberd with XT_SERVER=ejabberd.
 #   one send:   median wall time and peak RSS over RUNS alternating runs
 #   line mode:  10,000 lines on stdin, messages per second
 # The test Prosody has no mod_limits (the Debian default shapes c2s to
@@ -13,8 +14,9 @@ PY=/usr/bin/python3
 B=$(dirname "$0")
 command -v go-sendxmpp >/dev/null || { echo "bench: go-sendxmpp missing"; exit 1; }
 
-prosody_start || exit 1
-prosody_adduser alice "$(_xt_random)" && prosody_adduser bob "$(_xt_random)" || exit 1
+server_start || exit 1
+echo "server: $XT_SERVER"
+server_adduser alice "$(_xt_random)" && server_adduser bob "$(_xt_random)" || exit 1
 mapfile -t A < <(xt_opts alice)
 pw=$(xt_password alice)
 # go-sendxmpp has no CA option; Go reads SSL_CERT_FILE. It checks the
