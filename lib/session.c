@@ -27,6 +27,9 @@
 #define QUEUE_MAX	4096
 #define QUEUE_BYTES	(8 * 1024 * 1024)	/* of xt_node_size */
 #define SM_RING		8192	/* stanzas tracked past the acknowledged */
+#define SM_ACK_EVERY	256	/* lazy acks still go at least this often:
+				   servers end a stream whose unacknowledged
+				   queue grows too long (ejabberd: 5000) */
 
 struct qitem {
 	struct xt_node	*st;
@@ -544,6 +547,8 @@ xt_session_handled(struct xt_session *s)
 {
 	sm_handled(s, s->last_seq);
 	s->last_seq = 0;
+	if (s->sm_lazy && s->sm_h - s->sm_acked >= SM_ACK_EVERY)
+		return sm_ack(s);
 	return XT_OK;
 }
 

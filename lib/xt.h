@@ -608,7 +608,8 @@ int		 xt_session_sm(struct xt_session *s, int lazy);
  * or deliberately dropped. A stanza never marked holds back the
  * acknowledgement of every one after it. The server learns the count of
  * stanzas handled without a gap when it asks (<r/>), when the stream is
- * closed, and from xt_session_ack. No-op without xt_session_sm.
+ * closed, from xt_session_ack, and, answering lazily, every 256 stanzas.
+ * No-op without xt_session_sm.
  */
 int		 xt_session_handled(struct xt_session *s);
 /*
