@@ -1,9 +1,13 @@
 /*
  * xmpp-send: send standard input as XMPP messages.
  */
+#include <sys/stat.h>
+
 #include <err.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
+#include <inttypes.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,7 +24,7 @@
 #define RELINK_MAX_MS	30000		/* the longest wait between logins */
 
 enum { O_LINES = XT_OPT_TOOL, O_RAW, O_KEY, O_ENCRYPT, O_SESSION,
-    O_PASSFILE, O_STRICT, O_LISTEN, O_INTERACTIVE, O_RECEIPT };
+    O_PASSFILE, O_STRICT, O_LISTEN, O_INTERACTIVE, O_RECEIPT, O_FILE };
 
 static const struct option longopts[] = {
 	XT_ACCOUNT_LONGOPTS,
@@ -34,6 +38,7 @@ static const struct option longopts[] = {
 	{ "passphrase-file",	required_argument,	NULL, O_PASSFILE },
 	{ "strict",		no_argument,		NULL, O_STRICT },
 	{ "receipt",		no_argument,		NULL, O_RECEIPT },
+	{ "file",		required_argument,	NULL, O_FILE },
 	/* go-sendxmpp's, answered with what to use here */
 	{ "listen",		no_argument,		NULL, O_LISTEN },
 	{ "interactive",	no_argument,		NULL, O_INTERACTIVE },
@@ -49,7 +54,7 @@ static const char usage[] =
     "[--mechanisms list]\n"
     "                 [--timeout seconds] [--debug] [--strict] "
     "[--receipt]\n"
-    "                 [--lines | --raw | --key file] jid ...\n"
+    "                 [--lines | --raw | --key file | --file file] jid ...\n"
     "       xmpp-send [account options] [-t type] [--receipt] --encrypt\n"
     "                 [--passphrase-file file] [--lines [--session]] "
     "jid\n";
@@ -71,6 +76,7 @@ static char **rcpt;
 static int nrcpt;
 static const char *subject, *mtype = "chat";
 static struct xt_node *pubkey;	/* --key: sent instead of a body */
+static const char *oob;		/* --file: the URL, also as XEP-0066 data */
 static int strict;		/* --strict: refuse what XML cannot carry */
 static int receipt;		/* --receipt: wait for XEP-0184 receipts */
 static struct pending {		/* a message whose receipt is awaited */
@@ -380,6 +386,11 @@ make_message(const char *to, const char *body, size_t n)
 		seal(m, body, n);
 	} else if ((c = xt_node_add_elem(m, "body", NULL)) == NULL ||
 	    xt_node_add_text(c, body, n) < 0)
+		goto oom;
+	/* XEP-0066 section 3: clients show the file for the URL. */
+	if (oob != NULL && ((c = xt_node_add_elem(m, "x", XT_NS_OOB)) ==
+	    NULL || (c = xt_node_add_elem(c, "url", NULL)) == NULL ||
+	    xt_node_add_text(c, oob, strlen(oob)) < 0))
 		goto oom;
 	if (receipt && (xt_node_add_elem(m, "request", XT_NS_RECEIPTS) ==
 	    NULL || awaits(to, xt_node_attr(m, "id")) < 0))
@@ -824,12 +835,135 @@ read_all(size_t *n)
 	return buf;
 }
 
+/* --file: the file to upload, checked before the network. */
+static struct {
+	const char	*path, *name, *type;
+	int		 fd;
+	uint64_t	 size;
+	int64_t		 shown;		/* when progress was last shown */
+	int		 progress;	/* a progress line is on the terminal */
+} up = { .fd = -1 };
+
+static void
+file_open(const char *path)
+{
+	struct stat st;
+	const char *bad;
+
+	up.path = path;
+	if ((up.fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
+		errx(2, "--file: %s: %s", path, strerror(errno));
+	if (fstat(up.fd, &st) < 0)
+		errx(2, "--file: %s: %s", path, strerror(errno));
+	/* The slot is for a size known beforehand. */
+	if (!S_ISREG(st.st_mode))
+		errx(2, "--file: %s: not a regular file", path);
+	up.size = (uint64_t)st.st_size;
+	up.name = strrchr(path, '/') ? strrchr(path, '/') + 1 : path;
+	if (*up.name == '\0')
+		errx(2, "--file: %s: no file name", path);
+	if ((bad = body_problem(up.name, strlen(up.name))) != NULL)
+		errx(2, "--file: %s: the name has %s", path, bad);
+	up.type = xt_upload_type(up.name);
+}
+
+/* "12.3 MiB" */
+static const char *
+human(uint64_t n, char *buf, size_t len)
+{
+	if (n < 1024)
+		snprintf(buf, len, "%" PRIu64 " B", n);
+	else if (n < 1024 * 1024)
+		snprintf(buf, len, "%.1f KiB", n / 1024.0);
+	else if (n < 1024ULL * 1024 * 1024)
+		snprintf(buf, len, "%.1f MiB", n / 1048576.0);
+	else
+		snprintf(buf, len, "%.2f GiB", n / 1073741824.0);
+	return buf;
+}
+
+/* -v on a terminal: one line, redrawn at most once a second. */
+static void
+progress(void *arg, uint64_t done, uint64_t total)
+{
+	char a[32], b[32];
+	int64_t now = xt_now_ms();
+
+	if (arg == NULL && now - up.shown < 1000)
+		return;
+	up.shown = now;
+	fprintf(stderr, "\rxmpp-send: %s: %s of %s (%d%%)\033[K", up.name,
+	    human(done, a, sizeof(a)), human(total, b, sizeof(b)),
+	    total > 0 ? (int)(done * 100 / total) : 100);
+	up.progress = 1;
+}
+
+/*
+ * --file: ask the account's upload service for a slot and PUT the file
+ * there (XEP-0363); the URL then goes out as the body and as XEP-0066
+ * out-of-band data.
+ */
+static void
+upload(struct xt_upload_slot *slot)
+{
+	struct xt_upload_service svc;
+	struct xt_upload_opts o = { 0 };
+	struct xt_error e = { 0, "" };
+	char a[32];
+	int rc;
+
+	if ((rc = xt_upload_find(cli.sess, &svc, &e)) < 0)
+		die(rc, e.msg);
+	xt_cli_note(&cli, "upload service %s, max-file-size %s", svc.jid,
+	    svc.max > 0 ? human(svc.max, a, sizeof(a)) : "not said");
+	/* Said before asking: no slot (and no quota) spent on it. */
+	if (svc.max > 0 && up.size > svc.max) {
+		snprintf(e.msg, sizeof(e.msg), "--file: %s: %" PRIu64 " bytes, "
+		    "over the %" PRIu64 " bytes %s takes", up.path, up.size,
+		    svc.max, svc.jid);
+		xt_upload_service_clear(&svc);
+		die(XT_ETOOBIG, e.msg);
+	}
+	rc = xt_upload_request(cli.sess, &svc, up.name, up.size, up.type,
+	    slot, &e);
+	xt_upload_service_clear(&svc);
+	if (rc < 0)
+		die(rc, e.msg);
+	if (slot->ignored > 0)
+		xt_cli_note(&cli, "%zu header%s of the slot not sent (only "
+		    "Authorization, Cookie and Expires are)", slot->ignored,
+		    slot->ignored == 1 ? "" : "s");
+	o.cafile = cli.cfg.cafile;
+	o.pin = cli.cfg.pin;
+	o.timeout = cli.timeout < 0 ? 30 : cli.timeout;
+	if (cli.verbose && isatty(2)) {
+		o.progress = progress;
+		up.shown = xt_now_ms();
+	}
+	rc = xt_upload_put(slot, up.fd, up.size, up.type, &o, &e);
+	if (up.progress) {
+		if (rc == XT_OK)
+			progress(&up, up.size, up.size);
+		fputc('\n', stderr);
+	}
+	close(up.fd);
+	up.fd = -1;
+	if (rc < 0) {
+		xt_upload_slot_clear(slot);
+		die(rc, e.msg);
+	}
+	xt_cli_note(&cli, "%s: %s uploaded as %s", up.path, human(up.size, a,
+	    sizeof(a)), up.type);
+	oob = slot->get;
+}
+
 int
 main(int argc, char *argv[])
 {
 	struct xt_error e = { 0, "" };
 	struct xt_node **raw = NULL;
-	const char *bad, *keyfile = NULL;
+	struct xt_upload_slot slot = { 0 };
+	const char *bad, *keyfile = NULL, *file = NULL;
 	char *body = NULL, *fixed;
 	size_t n = 0, nraw = 0, i;
 	int ch, rc, lines = 0, rawmode = 0, tflag = 0, missing;
@@ -884,12 +1018,18 @@ main(int argc, char *argv[])
 		case O_RECEIPT:
 			receipt = 1;
 			break;
+		case O_FILE:
+			file = optarg;
+			break;
 		}
 	}
 	if (ch < 0)
 		errx(xt_exit_status(ch), "%s", e.msg);
 	if (lines + rawmode + (keyfile != NULL) > 1)
 		errx(2, "--lines, --raw and --key do not go together");
+	if (file != NULL && (lines || rawmode || keyfile != NULL || enc.on))
+		errx(2, "--file does not go with --lines, --raw, --key or "
+		    "--encrypt");
 	if (argc == 0 && !rawmode)
 		errx(2, "no recipient (see -h)");
 	if (enc.session && (!enc.on || !lines))
@@ -932,6 +1072,9 @@ main(int argc, char *argv[])
 		if ((pubkey = xt_pubkey_node(&pk)) == NULL)
 			errx(1, "out of memory");
 		xt_pubkey_clear(&pk);
+	} else if (file != NULL) {
+		/* The URL is the message: stdin is not read. */
+		file_open(file);
 	} else if (!lines) {
 		body = read_all(&n);
 		if (rawmode) {
@@ -1004,6 +1147,10 @@ main(int argc, char *argv[])
 		for (i = 0; i < nraw; i++)
 			xt_node_free(raw[i]);
 		free(raw);
+	} else if (file != NULL) {
+		upload(&slot);
+		send_body(oob, strlen(oob));
+		round_trip();
 	} else {
 		send_body(body, n);
 		round_trip();
@@ -1020,6 +1167,7 @@ main(int argc, char *argv[])
 	xt_node_free(enc.options);
 	xt_peerkeys_clear(&enc.keys);
 	xt_key_free(enc.key);
+	xt_upload_slot_clear(&slot);
 	if (bounced)
 		return 5;
 	if (fflush(stdout) == EOF || ferror(stdout))
