@@ -38,7 +38,8 @@
 #   XT_PROSODY_UPLOAD=BYTES  serve HTTP File Upload (XEP-0363) as
 #                       upload.xt.test with this size limit, over HTTPS on
 #                       127.0.0.1:$XT_HTTPS_PORT as https://localhost
-#                       (certificate $XT_CERTS/upload.crt); unset or 0: none
+#                       (certificate $XT_CERTS/upload.crt, issued by
+#                       ca2.pem, not ca.pem); unset or 0: none
 #   XT_PROSODY_LIMITS=10kb/s  load mod_limits with this c2s rate (Prosody's
 #                       syntax, k = 1000 bytes; Debian's default config has
 #                       10kb/s); unset or 0: no mod_limits, no rate limit
@@ -489,7 +490,8 @@ xt_cert_make() {
 #   xmppaddr    no dNSName, only an XmppAddr for xt.test (acceptable, RFC 6120)
 #   srvid       no dNSName, only the SRV-ID _xmpp-client.xt.test (acceptable, RFC 6125)
 #   other.test  a good certificate for other.test (a second test domain)
-#   upload      localhost, another key: Prosody's HTTPS (XT_PROSODY_UPLOAD)
+#   upload      localhost, issued by ca2, another key: Prosody's HTTPS
+#               (XT_PROSODY_UPLOAD); trust it with both CAs in one file
 # Takes well under a second (ECDSA P-256).
 xt_certs_make() {
 	local d=$1
@@ -509,7 +511,7 @@ xt_certs_make() {
 		xt_cert_make "$d" xmppaddr --cn 'xmppaddr only' --xmpp xt.test &&
 		xt_cert_make "$d" srvid --cn 'srv-id only' --srv _xmpp-client.xt.test &&
 		xt_cert_make "$d" other.test other.test &&
-		xt_cert_make "$d" upload localhost || return 1
+		xt_cert_make "$d" upload --ca ca2 localhost || return 1
 	cat "$d/nonca.leaf.crt" "$d/good.crt" >"$d/nonca.crt" &&
 		cp "$d/nonca.leaf.key" "$d/nonca.key" && chmod 600 "$d/nonca.key" || return 1
 	XT_CERTS=$d
