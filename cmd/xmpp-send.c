@@ -844,26 +844,38 @@ static struct {
 	int		 progress;	/* a progress line is on the terminal */
 } up = { .fd = -1 };
 
+/* --file refused: status 2, the path made one line. */
+static void __attribute__((noreturn))
+file_refused(const char *why)
+{
+	struct xt_error e;
+
+	xt_error_set(&e, XT_EINVAL, "--file: %s: %s", up.path, why);
+	errx(2, "%s", e.msg);
+}
+
 static void
 file_open(const char *path)
 {
 	struct stat st;
+	char why[64];
 	const char *bad;
 
 	up.path = path;
-	if ((up.fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
-		errx(2, "--file: %s: %s", path, strerror(errno));
-	if (fstat(up.fd, &st) < 0)
-		errx(2, "--file: %s: %s", path, strerror(errno));
+	if ((up.fd = open(path, O_RDONLY | O_CLOEXEC)) < 0 ||
+	    fstat(up.fd, &st) < 0)
+		file_refused(strerror(errno));
 	/* The slot is for a size known beforehand. */
 	if (!S_ISREG(st.st_mode))
-		errx(2, "--file: %s: not a regular file", path);
+		file_refused("not a regular file");
 	up.size = (uint64_t)st.st_size;
 	up.name = strrchr(path, '/') ? strrchr(path, '/') + 1 : path;
 	if (*up.name == '\0')
-		errx(2, "--file: %s: no file name", path);
-	if ((bad = body_problem(up.name, strlen(up.name))) != NULL)
-		errx(2, "--file: %s: the name has %s", path, bad);
+		file_refused("no file name");
+	if ((bad = body_problem(up.name, strlen(up.name))) != NULL) {
+		snprintf(why, sizeof(why), "the name has %s", bad);
+		file_refused(why);
+	}
 	up.type = xt_upload_type(up.name);
 }
 
@@ -918,7 +930,7 @@ upload(struct xt_upload_slot *slot)
 	    svc.max > 0 ? human(svc.max, a, sizeof(a)) : "not said");
 	/* Said before asking: no slot (and no quota) spent on it. */
 	if (svc.max > 0 && up.size > svc.max) {
-		snprintf(e.msg, sizeof(e.msg), "--file: %s: %" PRIu64 " bytes, "
+		xt_error_set(&e, XT_ETOOBIG, "--file: %s: %" PRIu64 " bytes, "
 		    "over the %" PRIu64 " bytes %s takes", up.path, up.size,
 		    svc.max, svc.jid);
 		xt_upload_service_clear(&svc);
@@ -952,8 +964,12 @@ upload(struct xt_upload_slot *slot)
 		xt_upload_slot_clear(slot);
 		die(rc, e.msg);
 	}
-	xt_cli_note(&cli, "%s: %s uploaded as %s", up.path, human(up.size, a,
-	    sizeof(a)), up.type);
+	xt_error_set(&e, XT_OK, "%s: %s uploaded as %s", up.path,
+	    human(up.size, a, sizeof(a)), up.type);
+	xt_cli_note(&cli, "%s", e.msg);
+	/* A long upload does not eat the time the message has. */
+	xt_session_set_timeout(cli.sess, cli.timeout < 0 ? 30000 :
+	    (int)cli.timeout * 1000);
 	oob = slot->get;
 }
 
