@@ -96,6 +96,7 @@ bench: all
 	@bash bench/keys.sh
 	@bash bench/xtls.sh
 	@bash bench/esession.sh
+	@bash bench/upload.sh
 
 install: all
 	mkdir -p $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 \
