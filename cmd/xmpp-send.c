@@ -862,6 +862,10 @@ file_open(const char *path)
 	const char *bad;
 
 	up.path = path;
+	/* "-" is stdin elsewhere: here it would need a name and a size. */
+	if (strcmp(path, "-") == 0)
+		file_refused("standard input cannot be uploaded (a slot is "
+		    "asked for a name and a size): name a file");
 	if ((up.fd = open(path, O_RDONLY | O_CLOEXEC)) < 0 ||
 	    fstat(up.fd, &st) < 0)
 		file_refused(strerror(errno));
