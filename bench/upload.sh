@@ -23,6 +23,7 @@ prosody_adduser alice "$(_xt_random)" && prosody_adduser bob "$(_xt_random)" || 
 # The HTTPS server's certificate comes from the second test CA.
 cat "$XT_CA" "$XT_CERTS/ca2.pem" >"$XT_DIR/both.pem"
 mapfile -t A < <(xt_account alice; printf '%s\n' --server "127.0.0.1:$XT_PORT" --cafile "$XT_DIR/both.pem")
+mapfile -t Bo < <(xt_opts bob)
 F=$XT_DIR/payload.bin
 head -c "$bytes" /dev/urandom >"$F"
 sum=$(sha256sum <"$F" | cut -d' ' -f1)
@@ -57,7 +58,7 @@ ct() {
 
 # Once each, untimed: both work and store the same bytes.
 xs >/dev/null
-url=$("$XT_BIN/xmpp-recv" $(xt_opts bob) --format xml --count 1 --timeout 10 |
+url=$("$XT_BIN/xmpp-recv" "${Bo[@]}" --format xml --count 1 --timeout 10 |
 	sed -n 's|.*<body>\([^<]*\)</body>.*|\1|p')
 got=$(curl -sS --cacert "$XT_DIR/both.pem" "$url" | sha256sum | cut -d' ' -f1)
 [ "$got" = "$sum" ] || { echo "bench: xmpp-send's upload differs"; exit 1; }
@@ -80,7 +81,7 @@ for ((r = 0; r < RUNS; r++)); do
 	# Keep the disk use to one round.
 	rm -f "$store"/*
 done
-"$XT_BIN/xmpp-recv" $(xt_opts bob) --timeout 2 >/dev/null 2>&1
+"$XT_BIN/xmpp-recv" "${Bo[@]}" --timeout 2 >/dev/null 2>&1
 
 median() { grep -v fail "$1" | sort -n | awk '{ v[NR] = $1 } END {
 	if (NR == 0) print "nan"; else if (NR % 2) print v[(NR + 1) / 2];
