@@ -501,9 +501,14 @@ xt_upload_put(const struct xt_upload_slot *slot, int fd, uint64_t size,
 	snprintf(ctype, sizeof(ctype), "Content-Type: %s", type);
 	if ((c = curl_easy_init()) == NULL)
 		goto oom;
-	for (i = 0; i <= slot->nheaders; i++) {
+	/*
+	 * No "Expect: 100-continue": the slot already says the upload is
+	 * welcome, and Prosody answers it only once it streams the body,
+	 * so a small file would wait libcurl's second for nothing.
+	 */
+	for (i = 0; i < slot->nheaders + 2; i++) {
 		nh = curl_slist_append(hdrs, i < slot->nheaders ?
-		    slot->headers[i] : ctype);
+		    slot->headers[i] : i == slot->nheaders ? ctype : "Expect:");
 		if (nh == NULL)
 			goto oom;
 		hdrs = nh;
