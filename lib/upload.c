@@ -454,14 +454,23 @@ curl_pin(const char *pin)
 	return s;
 }
 
-/* The host of a URL, for messages: what lies between :// and the path. */
+/*
+ * The host (and port) of a URL, for messages: its authority without any
+ * user information, which may be a secret.
+ */
 static void
 url_host(const char *url, char *buf, size_t len)
 {
-	const char *h = strstr(url, "://");
+	const char *h = strstr(url, "://"), *at;
+	size_t n;
 
 	h = h != NULL ? h + 3 : url;
-	snprintf(buf, len, "%.*s", (int)strcspn(h, "/?#"), h);
+	n = strcspn(h, "/?#");
+	if ((at = memchr(h, '@', n)) != NULL) {
+		n -= at + 1 - h;
+		h = at + 1;
+	}
+	snprintf(buf, len, "%.*s", (int)n, h);
 	xt_oneline(buf);
 }
 
@@ -592,6 +601,8 @@ oom:
 out:
 	if (c != NULL)
 		curl_easy_cleanup(c);
+	for (nh = hdrs; nh != NULL; nh = nh->next)
+		xt_wipe(nh->data, strlen(nh->data));	/* the slot's tokens */
 	curl_slist_free_all(hdrs);
 	free(pin);
 	return rc;

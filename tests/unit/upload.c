@@ -61,6 +61,13 @@ main(void)
 	    "  naming the host: %s", e.msg);
 	ok(strstr(e.msg, "/slot") == NULL, "  not the path");
 
+	/* User information in the URL stays out of the message. */
+	slot.put = "https://user:secret@127.0.0.1:1/slot/f.bin";
+	rc = xt_upload_put(&slot, fd, 0, "text/plain", &o, &e);
+	ok(rc == XT_ENET && strstr(e.msg, "secret") == NULL &&
+	    strncmp(e.msg, "upload to 127.0.0.1:1: ", 23) == 0,
+	    "user information is not shown: %s", e.msg);
+
 	o.cafile = "/nonexistent/ca.pem";
 	rc = xt_upload_put(&slot, fd, 0, "text/plain", &o, &e);
 	is_int(rc, XT_EINVAL, "an unreadable --cafile: usage error");
