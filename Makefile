@@ -7,7 +7,7 @@ MANDIR	?= $(PREFIX)/share/man
 CC	?= cc
 CFLAGS	?= -O2 -g
 FUZZTIME ?= 60
-PKGS	= gnutls libgcrypt libxml-2.0 libidn libidn2
+PKGS	= gnutls libgcrypt libxml-2.0 libidn libidn2 libcurl
 
 XT_CFLAGS = -std=c11 -D_DEFAULT_SOURCE -Wall -Wextra -Wshadow \
 	-Wno-unused-parameter -Wstrict-prototypes -Wmissing-prototypes \
@@ -103,6 +103,7 @@ bench: all
 	@bash bench/keys.sh
 	@bash bench/xtls.sh
 	@bash bench/esession.sh
+	@bash bench/upload.sh
 
 install: all
 	mkdir -p $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 \

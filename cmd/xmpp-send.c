@@ -1,9 +1,13 @@
 /*
  * xmpp-send: send standard input as XMPP messages.
  */
+#include <sys/stat.h>
+
 #include <err.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
+#include <inttypes.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,7 +25,7 @@
 
 enum { O_LINES = XT_OPT_TOOL, O_RAW, O_KEY, O_ENCRYPT, O_SESSION,
     O_PASSFILE, O_STRICT, O_LISTEN, O_INTERACTIVE, O_RECEIPT, O_MUC,
-    O_NICK, O_ROOMPASS };
+    O_NICK, O_ROOMPASS, O_FILE };
 
 static const struct option longopts[] = {
 	XT_ACCOUNT_LONGOPTS,
@@ -38,6 +42,7 @@ static const struct option longopts[] = {
 	{ "muc",		required_argument,	NULL, O_MUC },
 	{ "nick",		required_argument,	NULL, O_NICK },
 	{ "room-password-file",	required_argument,	NULL, O_ROOMPASS },
+	{ "file",		required_argument,	NULL, O_FILE },
 	/* go-sendxmpp's, answered with what to use here */
 	{ "listen",		no_argument,		NULL, O_LISTEN },
 	{ "interactive",	no_argument,		NULL, O_INTERACTIVE },
@@ -52,7 +57,7 @@ static const char usage[] =
     "                 [--cafile file | --pin sha256:base64] "
     "[--mechanisms list]\n"
     "                 [--timeout seconds] [--debug] [--strict] [--receipt]\n"
-    "                 [--lines | --key file] jid ...\n"
+    "                 [--lines | --key file | --file file] jid ...\n"
     "       xmpp-send [account options] --raw\n"
     "       xmpp-send [account options] [-t type] [--receipt] --encrypt\n"
     "                 [--passphrase-file file] [--lines [--session]] jid\n"
@@ -73,7 +78,8 @@ static const char options[] =
     "--passphrase-file file\twith --encrypt: the key's passphrase from file\n"
     "--muc room@service\tsend to the chat room, joined only for the run\n"
     "--nick nick\twith --muc: the nick (default: the localpart)\n"
-    "--room-password-file file\twith --muc: the room's password from file\n";
+    "--room-password-file file\twith --muc: the room's password from file\n"
+    "--file file\tupload file (XEP-0363) and send its URL\n";
 /* -h: the exit statuses, as in the man page, shortened. */
 static const char exits[] =
     "0\tsuccess: every message sent and none bounced; or empty input\n"
@@ -105,6 +111,7 @@ static char **rcpt;
 static int nrcpt;
 static const char *subject, *mtype = "chat";
 static struct xt_node *pubkey;	/* --key: sent instead of a body */
+static const char *oob;		/* --file: the URL, also as XEP-0066 data */
 static int strict;		/* --strict: refuse what XML cannot carry */
 static int receipt;		/* --receipt: wait for XEP-0184 receipts */
 static struct pending {		/* a message whose receipt is awaited */
@@ -445,6 +452,11 @@ make_message(const char *to, const char *body, size_t n)
 		seal(m, body, n);
 	} else if ((c = xt_node_add_elem(m, "body", NULL)) == NULL ||
 	    xt_node_add_text(c, body, n) < 0)
+		goto oom;
+	/* XEP-0066 section 3: clients show the file for the URL. */
+	if (oob != NULL && ((c = xt_node_add_elem(m, "x", XT_NS_OOB)) ==
+	    NULL || (c = xt_node_add_elem(c, "url", NULL)) == NULL ||
+	    xt_node_add_text(c, oob, strlen(oob)) < 0))
 		goto oom;
 	if (receipt && (xt_node_add_elem(m, "request", XT_NS_RECEIPTS) ==
 	    NULL || awaits(to, xt_node_attr(m, "id")) < 0))
@@ -1209,12 +1221,155 @@ read_all(size_t *n)
 	return buf;
 }
 
+/* --file: the file to upload, checked before the network. */
+static struct {
+	const char	*path, *name, *type;
+	int		 fd;
+	uint64_t	 size;
+	int64_t		 shown;		/* when progress was last shown */
+	int		 progress;	/* a progress line is on the terminal */
+} up = { .fd = -1 };
+
+/* --file refused: status 2, the path made one line. */
+static void __attribute__((noreturn))
+file_refused(const char *why)
+{
+	struct xt_error e;
+
+	xt_error_set(&e, XT_EINVAL, "--file: %s: %s", up.path, why);
+	errx(2, "%s", e.msg);
+}
+
+static void
+file_open(const char *path)
+{
+	struct stat st;
+	char why[64];
+	const char *bad;
+
+	up.path = path;
+	/* "-" is stdin elsewhere: here it would need a name and a size. */
+	if (strcmp(path, "-") == 0)
+		file_refused("standard input cannot be uploaded (a slot is "
+		    "asked for a name and a size): name a file");
+	if ((up.fd = open(path, O_RDONLY | O_CLOEXEC)) < 0 ||
+	    fstat(up.fd, &st) < 0)
+		file_refused(strerror(errno));
+	/* The slot is for a size known beforehand. */
+	if (!S_ISREG(st.st_mode))
+		file_refused("not a regular file");
+	up.size = (uint64_t)st.st_size;
+	up.name = strrchr(path, '/') ? strrchr(path, '/') + 1 : path;
+	if (*up.name == '\0')
+		file_refused("no file name");
+	if ((bad = body_problem(up.name, strlen(up.name))) != NULL) {
+		snprintf(why, sizeof(why), "the name has %s", bad);
+		file_refused(why);
+	}
+	up.type = xt_upload_type(up.name);
+}
+
+/* "12.3 MiB" */
+static const char *
+human(uint64_t n, char *buf, size_t len)
+{
+	if (n < 1024)
+		snprintf(buf, len, "%" PRIu64 " B", n);
+	else if (n < 1024 * 1024)
+		snprintf(buf, len, "%.1f KiB", n / 1024.0);
+	else if (n < 1024ULL * 1024 * 1024)
+		snprintf(buf, len, "%.1f MiB", n / 1048576.0);
+	else
+		snprintf(buf, len, "%.2f GiB", n / 1073741824.0);
+	return buf;
+}
+
+/* -v on a terminal: one line, redrawn at most once a second. */
+static void
+progress(void *arg, uint64_t done, uint64_t total)
+{
+	char a[32], b[32];
+	int64_t now = xt_now_ms();
+
+	if (arg == NULL && now - up.shown < 1000)
+		return;
+	up.shown = now;
+	fprintf(stderr, "\rxmpp-send: %s: %s of %s (%d%%)\033[K", up.name,
+	    human(done, a, sizeof(a)), human(total, b, sizeof(b)),
+	    total > 0 ? (int)(done * 100 / total) : 100);
+	up.progress = 1;
+}
+
+/*
+ * --file: ask the account's upload service for a slot and PUT the file
+ * there (XEP-0363); the URL then goes out as the body and as XEP-0066
+ * out-of-band data.
+ */
+static void
+upload(struct xt_upload_slot *slot)
+{
+	struct xt_upload_service svc;
+	struct xt_upload_opts o = { 0 };
+	struct xt_error e = { 0, "" };
+	char a[32];
+	int rc;
+
+	if ((rc = xt_upload_find(cli.sess, &svc, &e)) < 0)
+		die(rc, e.msg);
+	xt_cli_note(&cli, "upload service %s, max-file-size %s", svc.jid,
+	    svc.max > 0 ? human(svc.max, a, sizeof(a)) : "not said");
+	/* Said before asking: no slot (and no quota) spent on it. */
+	if (svc.max > 0 && up.size > svc.max) {
+		xt_error_set(&e, XT_ETOOBIG, "--file: %s: %" PRIu64 " bytes, "
+		    "over the %" PRIu64 " bytes %s takes", up.path, up.size,
+		    svc.max, svc.jid);
+		xt_upload_service_clear(&svc);
+		die(XT_ETOOBIG, e.msg);
+	}
+	rc = xt_upload_request(cli.sess, &svc, up.name, up.size, up.type,
+	    slot, &e);
+	xt_upload_service_clear(&svc);
+	if (rc < 0)
+		die(rc, e.msg);
+	if (slot->ignored > 0)
+		xt_cli_note(&cli, "%zu header%s of the slot not sent (only "
+		    "Authorization, Cookie and Expires are)", slot->ignored,
+		    slot->ignored == 1 ? "" : "s");
+	o.cafile = cli.cfg.cafile;
+	o.pin = cli.cfg.pin;
+	o.timeout = cli.timeout < 0 ? 30 : cli.timeout;
+	if (cli.verbose && isatty(2)) {
+		o.progress = progress;
+		up.shown = xt_now_ms();
+	}
+	rc = xt_upload_put(slot, up.fd, up.size, up.type, &o, &e);
+	if (up.progress) {
+		if (rc == XT_OK)
+			progress(&up, up.size, up.size);
+		fputc('\n', stderr);
+	}
+	close(up.fd);
+	up.fd = -1;
+	if (rc < 0) {
+		xt_upload_slot_clear(slot);
+		die(rc, e.msg);
+	}
+	xt_error_set(&e, XT_OK, "%s: %s uploaded as %s", up.path,
+	    human(up.size, a, sizeof(a)), up.type);
+	xt_cli_note(&cli, "%s", e.msg);
+	/* A long upload does not eat the time the message has. */
+	xt_session_set_timeout(cli.sess, cli.timeout < 0 ? 30000 :
+	    (int)cli.timeout * 1000);
+	oob = slot->get;
+}
+
 int
 main(int argc, char *argv[])
 {
 	struct xt_error e = { 0, "" };
 	struct xt_node **raw = NULL;
-	const char *bad, *keyfile = NULL;
+	struct xt_upload_slot slot = { 0 };
+	const char *bad, *keyfile = NULL, *file = NULL;
 	char *body = NULL, *fixed;
 	size_t n = 0, nraw = 0, i;
 	int ch, rc, lines = 0, rawmode = 0, tflag = 0, tgroup = 0, missing;
@@ -1284,12 +1439,19 @@ main(int argc, char *argv[])
 		case O_ROOMPASS:
 			muc.passfile = optarg;
 			break;
+		case O_FILE:
+			file = optarg;
+			break;
 		}
 	}
 	if (ch < 0)
 		errx(xt_exit_status(ch), "%s", e.msg);
 	if (lines + rawmode + (keyfile != NULL) > 1)
 		errx(2, "--lines, --raw and --key do not go together");
+	if (file != NULL && (lines || rawmode || keyfile != NULL || enc.on ||
+	    muc.room != NULL))
+		errx(2, "--file does not go with --lines, --raw, --key, "
+		    "--encrypt or --muc");
 	if (tgroup && muc.room == NULL)
 		errx(2, "-t groupchat is for chat rooms: use --muc "
 		    "ROOM@SERVICE");
@@ -1343,6 +1505,9 @@ main(int argc, char *argv[])
 		if ((pubkey = xt_pubkey_node(&pk)) == NULL)
 			errx(1, "out of memory");
 		xt_pubkey_clear(&pk);
+	} else if (file != NULL) {
+		/* The URL is the message: stdin is not read. */
+		file_open(file);
 	} else if (!lines) {
 		body = read_all(&n);
 		if (rawmode) {
@@ -1420,6 +1585,10 @@ main(int argc, char *argv[])
 		for (i = 0; i < nraw; i++)
 			xt_node_free(raw[i]);
 		free(raw);
+	} else if (file != NULL) {
+		upload(&slot);
+		send_body(oob, strlen(oob));
+		round_trip();
 	} else {
 		if (muc.room != NULL && (rc = muc_join()) < 0)
 			die(rc, xt_session_errmsg(cli.sess));
@@ -1442,6 +1611,7 @@ main(int argc, char *argv[])
 	xt_free_secret(muc.password);
 	free(muc.occupant);
 	free(muc.why);
+	xt_upload_slot_clear(&slot);
 	if (bounced)
 		return 5;
 	if (fflush(stdout) == EOF || ferror(stdout))

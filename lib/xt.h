@@ -1527,6 +1527,84 @@ int		 xt_es_open(struct xt_es_inbox *in, const struct xt_node *m,
 /* Forget the kept ESessions, wiping their keys. */
 void		 xt_es_inbox_clear(struct xt_es_inbox *in);
 
+/* ---------------------------------------------------------------- upload */
+
+/*
+ * HTTP File Upload (XEP-0363): a slot from the server's upload service,
+ * the file PUT over HTTPS with libcurl, TLS verified with the same trust
+ * as the stream (a CA file instead of the system store, or a pin).
+ */
+#define XT_NS_UPLOAD		"urn:xmpp:http:upload:0"
+#define XT_NS_OOB		"jabber:x:oob"
+#define XT_NS_DISCO_ITEMS	"http://jabber.org/protocol/disco#items"
+
+struct xt_upload_service {
+	char		*jid;		/* the service */
+	uint64_t	 max;		/* its max-file-size, 0 if not said */
+};
+
+/*
+ * Find the upload service of the account's server (XEP-0363 section 3):
+ * the server's domain itself, else the first of its disco#items whose
+ * disco#info lists urn:xmpp:http:upload:0; max from its XEP-0128 form.
+ * XT_ENOTFOUND if none. Release with xt_upload_service_clear.
+ */
+int		 xt_upload_find(struct xt_session *s,
+		    struct xt_upload_service *u, struct xt_error *e);
+void		 xt_upload_service_clear(struct xt_upload_service *u);
+
+#define XT_UPLOAD_HEADERS	3	/* Authorization, Cookie, Expires */
+
+struct xt_upload_slot {
+	char		*put, *get;	/* https URLs */
+	char		*headers[XT_UPLOAD_HEADERS]; /* "Name: value", secret */
+	size_t		 nheaders;
+	size_t		 ignored;	/* other headers, not sent */
+	uint64_t	 max;		/* after file-too-large: the limit the
+					   service gave, or 0 */
+};
+
+/*
+ * Ask u for a slot (section 4) for a file name (its last path component),
+ * size bytes, Content-Type type. Both URLs must be https (else
+ * XT_EPROTO). Of the slot's headers only Authorization, Cookie and
+ * Expires are kept (1.1.0 section 5: the others are ignored, counted in
+ * ignored), CR and LF removed (section 9). A refusal is XT_ESTANZA with
+ * the condition and text (with <file-too-large/>, slot->max holds the
+ * limit it gives, if any). Release with xt_upload_slot_clear,
+ * which wipes the headers.
+ */
+int		 xt_upload_request(struct xt_session *s,
+		    const struct xt_upload_service *u, const char *name,
+		    uint64_t size, const char *type,
+		    struct xt_upload_slot *slot, struct xt_error *e);
+void		 xt_upload_slot_clear(struct xt_upload_slot *slot);
+/* A Content-Type for a file name, by its extension; else octet-stream. */
+const char	*xt_upload_type(const char *name);
+
+struct xt_upload_opts {
+	const char	*cafile;	/* instead of the system store */
+	const char	*pin;		/* "sha256:BASE64": exactly this key */
+	long		 timeout;	/* seconds in which no byte moves, or to
+					   connect; <= 0 none */
+	/* Called as bytes go out (libcurl's pace, often); may be NULL. */
+	void		(*progress)(void *arg, uint64_t done, uint64_t total);
+	void		*arg;
+};
+
+/*
+ * PUT size bytes read from fd to the slot, with its headers,
+ * Content-Length and Content-Type type. TLS 1.2 at least, the host name
+ * of the URL checked against the certificate; the chain against cafile
+ * or the system store, or with a pin the server key against it alone.
+ * Never unverified. XT_OK on a 2xx answer; another status is XT_ESTANZA
+ * with the status line; XT_ETLS, XT_ENET, XT_ETIMEOUT, XT_ESYS (reading
+ * fd) otherwise. Messages name the host, never a URL's path.
+ */
+int		 xt_upload_put(const struct xt_upload_slot *slot, int fd,
+		    uint64_t size, const char *type,
+		    const struct xt_upload_opts *o, struct xt_error *e);
+
 /* ---------------------------------------------------------------- keyring */
 
 /*

@@ -5,7 +5,7 @@ set -e
 pkgs="gcc make pkg-config libgnutls28-dev libgcrypt20-dev libxml2-dev
 libidn-dev libidn2-dev prosody ejabberd gnutls-bin python3 python3-slixmpp mandoc
 clang libclang-rt-14-dev cppcheck perl openssl libxml2-utils python3-openssl strace
-python3-cryptography valgrind"
+python3-cryptography valgrind libcurl4-gnutls-dev curl"
 [ -n "${XT_BENCH:-}" ] && pkgs="$pkgs go-sendxmpp time"
 missing=
 for p in $pkgs; do

@@ -39,6 +39,11 @@
 #   XT_PROSODY_PASSWORD_HASH=SHA-256  SCRAM-SHA-256 instead of SCRAM-SHA-1
 #   XT_PROSODY_NO_PEP=1 Prosody runs without mod_pep (no PEP service at all)
 #   XT_PROSODY_NO_SM=1  Prosody runs without mod_smacks (no Stream Management)
+#   XT_PROSODY_UPLOAD=BYTES  serve HTTP File Upload (XEP-0363) as
+#                       upload.xt.test with this size limit, over HTTPS on
+#                       127.0.0.1:$XT_HTTPS_PORT as https://localhost
+#                       (certificate $XT_CERTS/upload.crt, issued by
+#                       ca2.pem, not ca.pem); unset or 0: none
 #   XT_PROSODY_LIMITS=10kb/s  load mod_limits with this c2s rate (Prosody's
 #                       syntax, k = 1000 bytes; Debian's default config has
 #                       10kb/s); unset or 0: no mod_limits, no rate limit
@@ -53,7 +58,7 @@
 #                       wrapper's own process name); see xt_comm
 # Exported for the tests: XT_DIR XT_TOP XT_BIN XT_DOMAIN XT_CERTS XT_CA,
 # after prosody_start XT_PORT XT_TLS_PORT XT_PROSODY_DIR XT_PROSODY_CFG
-# XT_PROSODY_PID, after fake_start XT_FAKE_PORT XT_FAKE_LOG XT_FAKE_EVENTS.
+# XT_PROSODY_PID (and XT_HTTPS_PORT with XT_PROSODY_UPLOAD), after fake_start XT_FAKE_PORT XT_FAKE_LOG XT_FAKE_EVENTS.
 # XDG_* point into XT_DIR and XMPP_JID/XMPP_PASSWORD are unset, so the
 # developer's own configuration never leaks into a test.
 
@@ -520,6 +525,8 @@ xt_cert_make() {
 #   xmppaddr    no dNSName, only an XmppAddr for xt.test (acceptable, RFC 6120)
 #   srvid       no dNSName, only the SRV-ID _xmpp-client.xt.test (acceptable, RFC 6125)
 #   other.test  a good certificate for other.test (a second test domain)
+#   upload      localhost, issued by ca2, another key: Prosody's HTTPS
+#               (XT_PROSODY_UPLOAD); trust it with both CAs in one file
 # Takes well under a second (ECDSA P-256).
 xt_certs_make() {
 	local d=$1
@@ -538,7 +545,8 @@ xt_certs_make() {
 		xt_cert_make "$d" nonca.leaf --issuer "$d/good.crt" "$d/good.key" xt.test &&
 		xt_cert_make "$d" xmppaddr --cn 'xmppaddr only' --xmpp xt.test &&
 		xt_cert_make "$d" srvid --cn 'srv-id only' --srv _xmpp-client.xt.test &&
-		xt_cert_make "$d" other.test other.test || return 1
+		xt_cert_make "$d" other.test other.test &&
+		xt_cert_make "$d" upload --ca ca2 localhost || return 1
 	cat "$d/nonca.leaf.crt" "$d/good.crt" >"$d/nonca.crt" &&
 		cp "$d/nonca.leaf.key" "$d/nonca.key" && chmod 600 "$d/nonca.key" || return 1
 	XT_CERTS=$d
@@ -652,9 +660,30 @@ prosody_start() {
 # answers (15 s at most): 0 when it does, 2 when a port was in use, else 1.
 _xt_prosody_launch() {
 	local d=$XT_PROSODY_DIR level=info crt key deadline pep='"pep";' sm=' "smacks";'
-	local limits='' limits_cfg=''
+	local limits='' limits_cfg='' https='https_ports = { }' upload=''
+	local upsize=${XT_PROSODY_UPLOAD:-0}
 	if [ -z "${_XT_SAME_PORTS:-}" ]; then
 		XT_PORT=$(free_port) && XT_TLS_PORT=$(free_port) || return 1
+		XT_HTTPS_PORT=
+	fi
+	# XT_PROSODY_UPLOAD=BYTES: mod_http_file_share on upload.xt.test,
+	# its URLs https://localhost:PORT/file_share/... (http_host), served
+	# with a certificate of its own for localhost.
+	if [ "$upsize" != 0 ]; then
+		if ! [[ $upsize =~ ^[0-9]+$ ]]; then
+			echo "prosody_start: XT_PROSODY_UPLOAD: not a number of bytes: $upsize" >&2
+			return 1
+		fi
+		[ -n "${XT_HTTPS_PORT:-}" ] || XT_HTTPS_PORT=$(free_port) || return 1
+		export XT_HTTPS_PORT
+		https="https_ports = { $XT_HTTPS_PORT }
+https_interfaces = { \"127.0.0.1\" }
+https_ssl = { certificate = $(_xt_lua "$XT_CERTS/upload.crt"), key = $(_xt_lua "$XT_CERTS/upload.key") }"
+		upload="
+Component \"upload.$XT_DOMAIN\" \"http_file_share\"
+	http_host = \"localhost\"
+	http_file_share_size_limit = $upsize
+	http_file_share_daily_quota = $((upsize * 1000))"
 	fi
 	export XT_PORT XT_TLS_PORT
 	[ -z "${XT_PROSODY_DEBUG:-}" ] || [ "${XT_PROSODY_DEBUG}" = 0 ] || level=debug
@@ -702,7 +731,7 @@ s2s_direct_tls_ports = { }
 s2s_interfaces = { }
 component_ports = { }
 http_ports = { }
-https_ports = { }
+$https
 
 modules_enabled = {
 	"roster"; "saslauth"; "tls"; "disco"; "ping"; ${pep}
@@ -724,6 +753,7 @@ VirtualHost "xt.test"
 -- Chat rooms (XEP-0045), made by whoever joins first (Prosody's default).
 Component "conference.xt.test" "muc"
 	restrict_room_creation = false
+$upload
 EOF
 
 	"$XT_PROSODY" --config "$XT_PROSODY_CFG" -F \
@@ -747,7 +777,8 @@ EOF
 			prosody_stop
 			return 2
 		fi
-		if _xt_prosody_probe "$XT_PORT" && xt_port_open "$XT_TLS_PORT"; then
+		if _xt_prosody_probe "$XT_PORT" && xt_port_open "$XT_TLS_PORT" &&
+			{ [ "$upsize" = 0 ] || xt_port_open "$XT_HTTPS_PORT"; }; then
 			return 0
 		fi
 		sleep 0.05
