@@ -517,6 +517,7 @@ main(int argc, char *argv[])
 	while ((ch = xt_cli_next(&cli, &argc, &argv, &e)) > 0) {
 		switch (ch) {
 		case XT_OPT_SAY:	/* -h, -V */
+			free(filter);
 			return fputs(cli.say, stdout) == EOF;
 		case 'l':
 			errx(2, "-l is go-sendxmpp's listen mode: xmpp-recv "
