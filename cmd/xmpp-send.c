@@ -1288,15 +1288,24 @@ human(uint64_t n, char *buf, size_t len)
 static void
 progress(void *arg, uint64_t done, uint64_t total)
 {
-	char a[32], b[32];
+	char a[32], b[32], name[256], line[400];
 	int64_t now = xt_now_ms();
+	int n;
 
 	if (arg == NULL && now - up.shown < 1000)
 		return;
 	up.shown = now;
-	fprintf(stderr, "\rxmpp-send: %s: %s of %s (%d%%)\033[K", up.name,
-	    human(done, a, sizeof(a)), human(total, b, sizeof(b)),
-	    total > 0 ? (int)(done * 100 / total) : 100);
+	snprintf(name, sizeof(name), "%s", up.name);
+	xt_oneline(name);
+	n = snprintf(line, sizeof(line), "\rxmpp-send: %s: %s of %s (%d%%)"
+	    "\033[K", name, human(done, a, sizeof(a)),
+	    human(total, b, sizeof(b)), total > 0 ? (int)(done * 100 /
+	    total) : 100);
+	/* Our own CR and erase-line: past stderr's filter, to the terminal. */
+	fflush(stderr);
+	if (n > 0 && write(STDERR_FILENO, line, (size_t)n < sizeof(line) ?
+	    (size_t)n : sizeof(line) - 1) < 0)
+		return;
 	up.progress = 1;
 }
 
