@@ -429,49 +429,65 @@ xt_sasl_mech_byname(const char *name)
 	return XT_SASL_NONE;
 }
 
+/*
+ * The next name of a comma-separated list at *pp, blanks around it
+ * trimmed: its start, its length in *len (0 for an empty one); NULL at the
+ * end. *pp moves past it.
+ */
+static const char *
+next_name(const char **pp, size_t *len)
+{
+	const char *p = *pp, *q, *end;
+
+	if (*p == '\0')
+		return NULL;
+	if ((q = strchr(p, ',')) == NULL)
+		q = p + strlen(p);
+	*pp = *q != '\0' ? q + 1 : q;
+	for (end = q; p < end && (*p == ' ' || *p == '\t'); p++)
+		;
+	while (end > p && (end[-1] == ' ' || end[-1] == '\t'))
+		end--;
+	*len = (size_t)(end - p);
+	return p;
+}
+
 /* Does the comma-separated list name mechanism name (ASCII case ignored)? */
 static int
 inlist(const char *list, const char *name)
 {
-	const char *p, *q, *end;
+	const char *p;
+	size_t len;
 
-	for (p = list; *p != '\0'; p = *q != '\0' ? q + 1 : q) {
-		if ((q = strchr(p, ',')) == NULL)
-			q = p + strlen(p);
-		for (end = q; p < end && (*p == ' ' || *p == '\t'); p++)
-			;
-		while (end > p && (end[-1] == ' ' || end[-1] == '\t'))
-			end--;
-		if (end > p && eqnocase(p, end - p, name))
+	while ((p = next_name(&list, &len)) != NULL)
+		if (len > 0 && eqnocase(p, len, name))
 			return 1;
-	}
 	return 0;
 }
 
 int
 xt_sasl_check_list(const char *list, struct xt_error *e)
 {
-	const char *p, *q, *end;
-	size_t i, known, n = 0;
+	char names[256];
+	const char *p;
+	size_t i, len, known, n = 0, o = 0;
 
-	for (p = list; *p != '\0'; p = *q != '\0' ? q + 1 : q) {
-		if ((q = strchr(p, ',')) == NULL)
-			q = p + strlen(p);
-		for (end = q; p < end && (*p == ' ' || *p == '\t'); p++)
-			;
-		while (end > p && (end[-1] == ' ' || end[-1] == '\t'))
-			end--;
-		if (end == p)
+	while ((p = next_name(&list, &len)) != NULL) {
+		if (len == 0)
 			continue;
 		for (known = 0, i = 0; i < NMECHS && !known; i++)
-			known = eqnocase(p, end - p, mechs[i].name);
-		if (!known)
-			return xt_error_set(e, XT_EINVAL, "mechanisms: %.*s: "
-			    "not one the tools speak (SCRAM-SHA-512-PLUS, "
-			    "SCRAM-SHA-256-PLUS, SCRAM-SHA-1-PLUS, "
-			    "SCRAM-SHA-512, SCRAM-SHA-256, SCRAM-SHA-1, "
-			    "PLAIN)", (int)(end - p > 64 ? 64 : end - p), p);
-		n++;
+			known = eqnocase(p, len, mechs[i].name);
+		if (known) {
+			n++;
+			continue;
+		}
+		/* The names, in the order of preference, from the table. */
+		for (i = 0; i < NMECHS && o < sizeof(names); i++)
+			o += (size_t)snprintf(names + o, sizeof(names) - o,
+			    "%s%s", i > 0 ? ", " : "", mechs[i].name);
+		return xt_error_set(e, XT_EINVAL, "mechanisms: %.*s: not one "
+		    "the tools speak (%s)", (int)(len > 64 ? 64 : len), p,
+		    names);
 	}
 	return n > 0 ? XT_OK : xt_error_set(e, XT_EINVAL, "mechanisms: an "
 	    "empty list allows no login");
