@@ -78,18 +78,10 @@ tests/fuzz/bin/%: tests/fuzz/%.c $(LIBSRC) lib/xt.h
 
 fuzzers: $(FUZZERS)
 
-# Each target for FUZZTIME seconds on a copy of its seed corpus.
+# Each target for FUZZTIME seconds on a copy of its seed corpus; FUZZJOBS,
+# FUZZLOG and FUZZMERGE as tests/fuzz/run.sh says.
 fuzz: deps $(FUZZERS)
-	@set -e; for f in $(FUZZERS); do \
-	    n=$$(basename $$f); \
-	    w=$$(mktemp -d); cp tests/fuzz/corpus/$$n/* $$w/ 2>/dev/null || :; \
-	    echo "fuzz: $$n for $(FUZZTIME) s"; \
-	    $$f -max_total_time=$(FUZZTIME) -print_final_stats=0 \
-	        -artifact_prefix=$$w/ $$w >$$w.log 2>&1 || \
-	        { tail -n 30 $$w.log; echo "fuzz: $$n failed; inputs in $$w"; \
-	          exit 1; }; \
-	    rm -rf $$w $$w.log; \
-	done
+	@FUZZTIME=$(FUZZTIME) sh tests/fuzz/run.sh $(FUZZERS)
 
 lint:
 	mandoc -Tlint -W warning $(MANALL)
