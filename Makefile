@@ -7,7 +7,7 @@ MANDIR	?= $(PREFIX)/share/man
 CC	?= cc
 CFLAGS	?= -O2 -g
 FUZZTIME ?= 60
-PKGS	= gnutls libgcrypt libxml-2.0 libidn libidn2 libcurl
+PKGS	= gnutls libgcrypt libxml-2.0 libidn libidn2 icu-uc libcurl
 
 XT_CFLAGS = -std=c11 -D_DEFAULT_SOURCE -Wall -Wextra -Wshadow \
 	-Wno-unused-parameter -Wstrict-prototypes -Wmissing-prototypes \

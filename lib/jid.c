@@ -1,11 +1,11 @@
 /*
  * jid.c: XMPP addresses (RFC 7622).
  *
- * Structure and lengths follow RFC 7622; the localpart is prepared with
- * stringprep Nodeprep and the resourcepart with Resourceprep (libidn,
- * RFC 3920 appendixes A and B), the domainpart with IDNA2008 and UTS #46
- * non-transitional mapping (libidn2), as DESIGN.md section 3 decides.
- * Where stringprep and PRECIS (RFC 8265) disagree, tests/unit/jid.c and
+ * Structure and lengths follow RFC 7622, and so does preparation: the
+ * localpart with the PRECIS UsernameCaseMapped profile, the resourcepart
+ * with OpaqueString (RFC 8265, lib/precis.c), the domainpart with IDNA2008
+ * and UTS #46 non-transitional mapping (libidn2). Where we answer otherwise
+ * than a published vector, tests/unit/jid.c and
  * tests/unit/jid-known-differences.txt list the cases.
  */
 #include <arpa/inet.h>
@@ -13,16 +13,15 @@
 #include <string.h>
 
 #include <idn2.h>
-#include <stringprep.h>
 
 #include "xt.h"
 
 /*
- * Octets a part may have before preparation. libidn's NFKC orders long
- * runs of combining marks in quadratic time, so an unbounded part from the
- * network would be a cheap way to stall us; four times the prepared limit
+ * Octets a part may have before preparation. Normalisation orders a run
+ * of combining marks by sorting it, so an unbounded part from the network
+ * would be a cheap way to make us work; four times the prepared limit
  * leaves room for anything that preparation could shrink to 1023 octets
- * short of padding made on purpose.
+ * (a fullwidth letter is three octets, its mapping one).
  */
 #define JID_RAWMAX	(4 * XT_JID_PARTMAX)
 
@@ -56,69 +55,24 @@ buf_add(struct buf *b, const char *s, size_t n)
 	return XT_OK;
 }
 
-static const char *
-prep_reason(int rc)
-{
-	switch (rc) {
-	case STRINGPREP_CONTAINS_UNASSIGNED:
-		return "unassigned code point";
-	case STRINGPREP_CONTAINS_PROHIBITED:
-		return "prohibited character";
-	case STRINGPREP_BIDI_BOTH_L_AND_RAL:
-	case STRINGPREP_BIDI_LEADTRAIL_NOT_RAL:
-	case STRINGPREP_BIDI_CONTAINS_PROHIBITED:
-		return "bidi rule violated";
-	default:
-		return "stringprep failed";
-	}
-}
-
 /*
- * Run a stringprep profile over in[0..len) and check the result against
+ * Prepare in[0..len) with a PRECIS profile and check the result against
  * RFC 7622 section 3.1: not empty, at most XT_JID_PARTMAX octets.
  */
 static int
-prep_part(const char *in, size_t len, const char *profile, const char *what,
-    char **out, struct xt_error *e)
+prep_part(const char *in, size_t len, enum xt_precis profile,
+    const char *what, char **out, struct xt_error *e)
 {
-	char *tmp, *p = NULL;
-	size_t plen, i;
+	char why[80], *p = NULL;
+	size_t plen;
 	int rc;
 
-	/*
-	 * Printable ASCII needs no tables: Nodeprep only folds case and
-	 * prohibits the space, Resourceprep leaves it as it is. Skipping
-	 * libidn here keeps its tables out of memory for everyday JIDs;
-	 * tests/unit/jid.c checks the two paths agree on every character.
-	 */
-	for (i = 0; i < len && in[i] >= 0x20 && in[i] <= 0x7e; i++)
-		;
-	if (i == len && strcmp(profile, "Nodeprep") == 0 &&
-	    memchr(in, ' ', len) != NULL)
-		return xt_error_set(e, XT_EINVAL, "jid-malformed: %s in %s",
-		    prep_reason(STRINGPREP_CONTAINS_PROHIBITED), what);
-	if (i == len) {
-		if ((p = strndup(in, len)) == NULL)
-			return xt_error_set(e, XT_ENOMEM, "out of memory");
-		if (strcmp(profile, "Nodeprep") == 0)
-			for (i = 0; i < len; i++)
-				if (p[i] >= 'A' && p[i] <= 'Z')
-					p[i] += 'a' - 'A';
-		rc = STRINGPREP_OK;
-		goto prepared;
-	}
-	if ((tmp = strndup(in, len)) == NULL)
+	rc = xt_precis(in, len, profile, &p, why, sizeof(why));
+	if (rc == XT_ENOMEM)
 		return xt_error_set(e, XT_ENOMEM, "out of memory");
-	rc = stringprep_profile(tmp, &p, profile, STRINGPREP_NO_UNASSIGNED);
-	free(tmp);
-prepared:
-	if (rc == STRINGPREP_MALLOC_ERROR)
-		return xt_error_set(e, XT_ENOMEM, "out of memory");
-	if (rc != STRINGPREP_OK) {
-		free(p);
+	if (rc != XT_OK)
 		return xt_error_set(e, XT_EINVAL, "jid-malformed: %s in %s",
-		    prep_reason(rc), what);
-	}
+		    why, what);
 	plen = strlen(p);
 	if (plen == 0) {
 		free(p);
@@ -155,12 +109,10 @@ prep_local(const char *in, size_t len, char **out, struct xt_error *e)
 	if ((c = local_forbidden(in, len)) != 0)
 		return xt_error_set(e, XT_EINVAL,
 		    "jid-malformed: '%c' not allowed in localpart", c);
-	if ((rc = prep_part(in, len, "Nodeprep", "localpart", &p, e)) != XT_OK)
+	if ((rc = prep_part(in, len, XT_PRECIS_USERNAME, "localpart", &p,
+	    e)) != XT_OK)
 		return rc;
-	/*
-	 * Nodeprep prohibits these as well, but RFC 7622 states the rule on
-	 * the prepared string, so it must not hang on a table's contents.
-	 */
+	/* The width mapping can make one of them (U+FF20 is '@'). */
 	if ((c = local_forbidden(p, strlen(p))) != 0) {
 		free(p);
 		return xt_error_set(e, XT_EINVAL,
@@ -473,7 +425,7 @@ xt_jid_parse(const char *s, struct xt_jid *j, struct xt_error *e)
 	if ((rc = prep_domain(dom, domend - dom, &r.domain, e)) != XT_OK)
 		goto fail;
 	if (slash != NULL && (rc = prep_part(slash + 1, strlen(slash + 1),
-	    "Resourceprep", "resourcepart", &r.resource, e)) != XT_OK)
+	    XT_PRECIS_OPAQUE, "resourcepart", &r.resource, e)) != XT_OK)
 		goto fail;
 	*j = r;
 	return XT_OK;

@@ -277,10 +277,25 @@ struct xt_jid {
 	char	*resource;	/* NULL if absent */
 };
 
+/* The PRECIS profiles of RFC 8265 that RFC 7622 names (lib/precis.c). */
+enum xt_precis {
+	XT_PRECIS_USERNAME,	/* UsernameCaseMapped: a localpart */
+	XT_PRECIS_OPAQUE	/* OpaqueString: a resourcepart */
+};
+
 /*
- * Parse and prepare a JID (RFC 7622; localpart Nodeprep, resourcepart
- * Resourceprep with libidn stringprep, domain IDNA with libidn2, one
- * trailing dot dropped, labels of 1..63 octets, each part 1..1023 octets).
+ * Prepare and enforce in[0..len) (valid UTF-8) with a profile. XT_OK with
+ * *out owned (maybe empty), XT_EINVAL with why naming the rule broken, or
+ * XT_ENOMEM.
+ */
+int		 xt_precis(const char *in, size_t len, enum xt_precis profile,
+		    char **out, char *why, size_t whylen);
+
+/*
+ * Parse and prepare a JID (RFC 7622: localpart PRECIS UsernameCaseMapped,
+ * resourcepart PRECIS OpaqueString, domain IDNA2008 with UTS #46 mapping
+ * by libidn2, one trailing dot dropped, labels of 1..63 octets, each part
+ * 1..1023 octets).
  * On failure, j is untouched and e says which part is wrong.
  */
 int		 xt_jid_parse(const char *s, struct xt_jid *j, struct xt_error *e);

@@ -3,7 +3,7 @@
 # missing. As root directly, otherwise through sudo.
 set -e
 pkgs="gcc make pkg-config libgnutls28-dev libgcrypt20-dev libxml2-dev
-libidn-dev libidn2-dev prosody ejabberd gnutls-bin python3 python3-slixmpp mandoc
+libidn-dev libidn2-dev libicu-dev prosody ejabberd gnutls-bin python3 python3-slixmpp mandoc
 clang libclang-rt-14-dev cppcheck perl openssl libxml2-utils python3-openssl strace
 python3-cryptography valgrind libcurl4-gnutls-dev curl"
 [ -n "${XT_BENCH:-}" ] && pkgs="$pkgs go-sendxmpp time"
