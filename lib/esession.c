@@ -8,6 +8,7 @@
  * decrypts. Secrets (x, y, K and the keys derived from it) live in
  * libgcrypt secure memory and are wiped.
  */
+#define _GNU_SOURCE		/* memmem */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -1040,9 +1041,8 @@ xt_es_is(const struct xt_node *msg)
  * pk as Bob wrote it: exactly the <KeyValue/> of 1.12. The key it names,
  * as DER SPKI in *spki.
  */
-static int
-parse_keyvalue(const char *s, size_t len, unsigned char **spki,
-    size_t *spkilen)
+int
+es_keyvalue(const char *s, size_t len, unsigned char **spki, size_t *spkilen)
 {
 	static const char a[] = "<KeyValue><RSAKeyValue><Modulus>",
 	    b[] = "</Modulus><Exponent>",
@@ -1056,8 +1056,10 @@ parse_keyvalue(const char *s, size_t len, unsigned char **spki,
 	    memcmp(s, a, sizeof(a) - 1) != 0 ||
 	    memcmp(end - (sizeof(c) - 1), c, sizeof(c) - 1) != 0)
 		return XT_EINVAL;
+	/* s is not a C string: search only between the two fixed ends. */
 	m = s + sizeof(a) - 1;
-	if ((x = strstr(m, b)) == NULL || x > end)
+	if ((x = memmem(m, (size_t)(end - (sizeof(c) - 1) - m), b,
+	    sizeof(b) - 1)) == NULL)
 		return XT_EINVAL;
 	if (xt_b64_decode(m, (size_t)(x - m), &n, &nlen) == XT_OK &&
 	    xt_b64_decode(x + sizeof(b) - 1, (size_t)(end - (sizeof(c) - 1) -
@@ -1322,7 +1324,7 @@ open_init(struct xt_es_inbox *in, const struct xt_node *msg,
 		}
 	if (sv == NULL || idlen - i < 33 || memcmp(id + idlen - 17,
 	    "</SignatureValue>", 17) != 0 ||
-	    parse_keyvalue((char *)id, i, &spki, &spkilen) < 0 ||
+	    es_keyvalue((char *)id, i, &spki, &spkilen) < 0 ||
 	    xt_b64_decode(sv + 16, idlen - i - 33, &sig, &siglen) < 0) {
 		refuse(e, "its identity cannot be read");
 		goto out;

@@ -64,5 +64,12 @@ int	 es_seen(const char *dir, const unsigned char *na, const char *d,
 /* Remember d and N_B, fsync'd. */
 int	 es_remember(const char *dir, const unsigned char *na, const char *d,
 	    const char *nb, struct xt_error *e);
+/*
+ * The key of Bob's <KeyValue/> in s[0..len), which need not end in a NUL
+ * (1.12: exactly <KeyValue><RSAKeyValue><Modulus>..., nothing around it),
+ * as DER SPKI in *spki; XT_EINVAL if it is not one.
+ */
+int	 es_keyvalue(const char *s, size_t len, unsigned char **spki,
+	    size_t *spkilen);
 
 #endif

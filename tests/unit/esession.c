@@ -8,6 +8,7 @@
  * (tests/integration/esession_ref.py), byte for byte. Run from the
  * repository root.
  */
+#define _GNU_SOURCE		/* memmem */
 #include <sys/stat.h>
 
 #include <stdio.h>
@@ -19,6 +20,7 @@
 #include <gcrypt.h>
 
 #include "xt.h"
+#include "esession.h"
 #include "tap.h"
 
 /* ------------------------------------------------------------ primes */
@@ -636,6 +638,71 @@ test_kat(const char *name)
 	kv_free(&out);
 }
 
+
+/*
+ * Bob's <KeyValue/> as es_keyvalue reads it: a buffer that is exactly the
+ * element, no NUL after it (as the decrypted identity is). A separator
+ * missing inside it must not send the search past its end: under ASan
+ * (make sanitize) the copies are exactly sized, so reading one byte past
+ * fails the run, which is how tests/fuzz/esmessage.c found it.
+ */
+static void
+test_keyvalue(void)
+{
+	static char buf[1 << 16];
+	static const char sep[] = "</Modulus><Exponent>";
+	FILE *f;
+	char *a, *b, *kv = NULL, *cp, *hole;
+	unsigned char *spki = NULL;
+	size_t n = 0, spkilen = 0;
+
+	if ((f = fopen("tests/data/esession/kat1.out", "r")) != NULL) {
+		n = fread(buf, 1, sizeof(buf) - 1, f);
+		fclose(f);
+	}
+	buf[n] = '\0';
+	if ((a = strstr(buf, "<KeyValue>")) == NULL ||
+	    (b = strstr(a, "</KeyValue>")) == NULL) {
+		ok(0, "keyvalue: kat1.out holds a <KeyValue/>");
+		return;
+	}
+	n = b + strlen("</KeyValue>") - a;
+	if ((kv = malloc(n)) == NULL || (cp = malloc(n)) == NULL) {
+		ok(0, "keyvalue: malloc");
+		free(kv);
+		return;
+	}
+	memcpy(kv, a, n);
+	is_int(es_keyvalue(kv, n, &spki, &spkilen), XT_OK,
+	    "keyvalue: kat1's reads, from an unterminated buffer");
+	ok(spkilen == carol_pk.spkilen && spki != NULL &&
+	    memcmp(spki, carol_pk.spki, spkilen) == 0,
+	    "  and names carol's key");
+	free(spki);
+	spki = NULL;
+
+	memcpy(cp, kv, n);
+	hole = memmem(cp, n, sep, sizeof(sep) - 1);
+	if (hole != NULL)
+		hole[1] = 'X';
+	is_int(es_keyvalue(cp, n, &spki, &spkilen), XT_EINVAL,
+	    "keyvalue: no separator: refused, nothing read past the end");
+	memcpy(cp, kv, n);
+	is_int(es_keyvalue(cp, n - 1, &spki, &spkilen), XT_EINVAL,
+	    "keyvalue: one byte short: refused");
+	memcpy(cp, kv, n);
+	if (hole != NULL) {
+		hole = cp + (hole - cp);
+		memmove(hole, hole + sizeof(sep) - 1,
+		    n - (hole - cp) - (sizeof(sep) - 1));
+	}
+	is_int(es_keyvalue(cp, n - (sizeof(sep) - 1), &spki, &spkilen),
+	    XT_EINVAL, "keyvalue: modulus and exponent run together: refused");
+	free(spki);
+	free(cp);
+	free(kv);
+}
+
 int
 main(void)
 {
@@ -655,6 +722,7 @@ main(void)
 	test_kat("kat1");
 	test_kat("kat2");
 	test_kat("kat3");
+	test_keyvalue();
 	xt_es_inbox_clear(&inbox);
 	{
 		char cmd[128];
