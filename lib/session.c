@@ -75,6 +75,7 @@ struct xt_session {
 	 */
 	int			 sm;
 	int			 sm_lazy;	/* <r/> answered by xt_session_ack */
+	int			 sm_owed;	/* an <r/> not answered yet */
 	int			 closing;	/* our </stream:stream> sent */
 	uint32_t		 sm_in, sm_h, sm_acked;
 	uint32_t		 sm_out, sm_peer;	/* sent, server's h */
@@ -480,12 +481,14 @@ sm_ack(struct xt_session *s)
 	char buf[96];
 	int n;
 
-	if (!s->sm || s->closing || s->dead || s->sm_h == s->sm_acked)
+	if (!s->sm || s->closing || s->dead ||
+	    (s->sm_h == s->sm_acked && !s->sm_owed))
 		return XT_OK;
 	n = snprintf(buf, sizeof(buf), "<a xmlns='%s' h='%" PRIu32 "'/>",
 	    XT_NS_SM, s->sm_h);
 	debug(s, '>', buf, n);
 	s->sm_acked = s->sm_h;
+	s->sm_owed = 0;
 	return raw_write(s, buf, n);
 }
 
@@ -575,9 +578,13 @@ sm_element(struct xt_session *s, const struct xt_node *st)
 	if (strcmp(st->name, "r") == 0) {
 		/*
 		 * Answered by xt_session_ack, before the tool waits: one
-		 * answer for a burst, with the h of then.
+		 * answer for a burst, with the h of then. A server asking
+		 * after every stanza (ejabberd) must not hold back the
+		 * answers xt_session_handled gives every SM_ACK_EVERY
+		 * stanzas, or its unacknowledged queue overflows in a long
+		 * burst and it drops the stream.
 		 */
-		s->sm_acked = s->sm_h - 1;
+		s->sm_owed = 1;
 		if (!s->sm_lazy && (rc = sm_ack(s)) < 0)
 			return rc;
 	} else if (strcmp(st->name, "a") == 0 &&
@@ -1330,9 +1337,22 @@ bind_resource(struct xt_session *s)
 		s->full = NULL;
 		goto out;
 	}
-	if (bound.resource == NULL || xt_jid_streq(s->full, s->bare, 1) != 1)
+	/*
+	 * A server preparing JIDs with the stringprep of RFC 3920 binds
+	 * "fussball" for a login as "fußball", which RFC 7622 keeps apart:
+	 * the account is the one the server names, so say to use that.
+	 */
+	if (bound.resource == NULL)
+		rc = fail(s, XT_EPROTO, "server bound no resource: %s",
+		    s->full);
+	else if (xt_jid_streq(s->full, s->bare, 1) != 1) {
+		char *bare = xt_jid_bare(&bound);
+
 		rc = fail(s, XT_EPROTO, "server bound a jid of another "
-		    "account: %s", s->full);
+		    "account: %s; if the server spells this account so, "
+		    "use -a %s", s->full, bare != NULL ? bare : "");
+		free(bare);
+	}
 	xt_jid_free(&bound);
 	if (rc < 0) {
 		free(s->full);
@@ -1478,6 +1498,7 @@ xt_session_reconnect(struct xt_session *s)
 	s->open = s->dead = s->closing = 0;
 	s->sm = 0;
 	s->sm_in = s->sm_h = s->sm_acked = s->sm_out = s->sm_peer = 0;
+	s->sm_owed = 0;
 	s->wire_seq = s->last_seq = 0;
 	memset(s->sm_done, 0, sizeof(s->sm_done));
 	s->window = s->o.timeout_ms > 0 ? s->o.timeout_ms : 0;
