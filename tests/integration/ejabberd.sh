@@ -28,6 +28,8 @@
 #                       offers SCRAM with that hash alone
 #   XT_EJABBERD_NO_PEP=1 no mod_pubsub (no PEP service at all)
 #   XT_EJABBERD_NO_SM=1 no mod_stream_mgmt
+#   XT_EJABBERD_SHAPER=N the c2s listeners read N bytes/s (default: none)
+#   XT_EJABBERD_ACK_QUEUE=N mod_stream_mgmt's max_ack_queue (default 5000)
 #
 # How it runs: ejabberdctl with a configuration of its own (-c CTLCFG; the
 # system ejabberdctl.cfg would otherwise override -f), its own node name,
@@ -137,6 +139,7 @@ ejabberd_restart() {
 # answers (30 s at most): 0 when it does, 2 when a port was in use, else 1.
 _xt_ejabberd_launch() {
 	local d=$XT_EJABBERD_DIR level=info hash=sha proto='' pep='' sm='' deadline
+	local shaper=none shapers=
 	if [ -z "${_XT_SAME_PORTS:-}" ]; then
 		XT_PORT=$(free_port) && XT_TLS_PORT=$(free_port) &&
 			XT_EJABBERD_DIST_PORT=$(free_port) || return 1
@@ -163,6 +166,13 @@ _xt_ejabberd_launch() {
 		# session ends, as Prosody does; ejabberd's default
 		# (resend_on_timeout: false) bounces them to their senders.
 		sm=$'\n  mod_stream_mgmt:\n    resend_on_timeout: if_offline'
+		[ -z "${XT_EJABBERD_ACK_QUEUE:-}" ] ||
+			sm+=$'\n    max_ack_queue: '"$XT_EJABBERD_ACK_QUEUE"
+	fi
+	# XT_EJABBERD_SHAPER=N: what Debian's default c2s shaper does, at N.
+	if [ -n "${XT_EJABBERD_SHAPER:-}" ]; then
+		shaper=xt_c2s
+		shapers=$'\nshaper:\n  xt_paced: '"$XT_EJABBERD_SHAPER"$'\nshaper_rules:\n  xt_c2s: xt_paced'
 	fi
 	# Its own node, cookie and distribution port: ejabberdctl reaches this
 	# node alone, and ERL_DIST_PORT means no epmd (none left behind).
@@ -198,14 +208,14 @@ listen:
     module: ejabberd_c2s
     starttls_required: true
     max_stanza_size: 262144
-    shaper: none$proto
+    shaper: $shaper$proto
   -
     port: $XT_TLS_PORT
     ip: "127.0.0.1"
     module: ejabberd_c2s
     tls: true
     max_stanza_size: 262144
-    shaper: none$proto
+    shaper: $shaper$proto$shapers
 auth_method: internal
 auth_password_format: scram
 auth_scram_hash: $hash
