@@ -60,6 +60,11 @@ only after the client's own header has been read):
                      each answer is an event "answer ID to=TO pubkey|-",
                      "answered" once both came; other IQ gets get an empty
                      result from the server
+  login:smburst      Stream Management offered and enabled; once the
+                     client has sent presence, 1000 messages from bob, each
+                     followed by an <r/>, in one write; then the event
+                     "acks H1 H2 ..." with the h of every <a/> the client
+                     sent within 5 s
   badxml:KIND        hostile XML right after the stream header, then
                      features offering STARTTLS (answered with <failure/>);
                      KIND: comment pi doctype entity badutf8 deep huge
@@ -77,6 +82,7 @@ import socket
 import ssl
 import sys
 import threading
+import time
 import warnings
 
 HEADER = (b"<?xml version='1.0'?><stream:stream xmlns='jabber:client' "
@@ -135,11 +141,14 @@ def hostile(kind):
 LOGIN_KINDS = ("binderror", "bindforeign", "forgedbind", "restricted",
                "forgedbounce", "bounce", "pep", "pep-wrongfrom",
                "pep-wrongfirst", "pep-notfound", "flood", "bouncec1",
-               "keyrequest")
+               "keyrequest", "smburst")
 RE_IQ_ID = re.compile(rb"<iq[^>]*\bid=['\"]([^'\"]+)['\"]")
 RE_PING = re.compile(rb"<iq[^>]*\bid=['\"]([^'\"]+)['\"][^>]*>\s*<ping")
 FEAT_BIND = (b"<stream:features><bind xmlns='urn:ietf:params:xml:ns:xmpp-bind'/>"
              b"</stream:features>")
+FEAT_BIND_SM = (b"<stream:features><bind xmlns='urn:ietf:params:xml:ns:xmpp-bind'/>"
+                b"<sm xmlns='urn:xmpp:sm:3'/></stream:features>")
+SMBURST = 1000
 # An IQ, self-closing or not, with its attributes and its content.
 RE_IQ = re.compile(rb"<iq\b([^>]*?)(?:/>|>(.*?)</iq\s*>)", re.S)
 RE_ATTR = re.compile(rb"\b([\w:-]+)\s*=\s*(?:'([^']*)'|\"([^\"]*)\")")
@@ -398,7 +407,7 @@ class Conn:
         self.event("auth PLAIN")
         self.send(SASL_SUCCESS)
         self.read_header()
-        self.send(HEADER + FEAT_BIND)
+        self.send(HEADER + (FEAT_BIND_SM if kind == "smburst" else FEAT_BIND))
         _, m = self.wait_for(RE_IQ_ID)
         iq_id = m.group(1)
         if kind == "binderror":
@@ -432,6 +441,9 @@ class Conn:
         if kind == "keyrequest":
             self.keyrequest()
             return
+        if kind == "smburst":
+            self.smburst()
+            return
         if kind == "restricted":
             self.wait_for(re.compile(rb"<message"))
             self.close_stream(b"<!-- restricted -->")
@@ -447,6 +459,41 @@ class Conn:
                       b"</error></message>")
         self.close_stream(b"<iq type='result' id='" + m.group(1) +
                           b"' from='xt.test'/>")
+
+    def smburst(self):
+        """Stream Management on; once the client has sent presence (every
+        IQ before answered with an empty result), SMBURST messages, each
+        followed by an <r/>, in one write; then every <a/> the client
+        sends for 5 s, as the event "acks H1 H2 ...", and the end."""
+        self.wait_for(re.compile(rb"<enable\b"))
+        self.send(b"<enabled xmlns='urn:xmpp:sm:3'/>")
+        while True:
+            i, m = self.wait_for(RE_PRESENCE, RE_IQ_ID)
+            if i == 0:
+                break
+            self.send(b"<iq type='result' id='" + m.group(1) + b"'/>")
+        self.send(b"".join(b"<message from='bob@xt.test/b' to='alice@xt."
+                           b"test/fake' type='chat' id='s%d'><body>burst %d"
+                           b"</body></message><r xmlns='urn:xmpp:sm:3'/>"
+                           % (i, i) for i in range(SMBURST)))
+        seen, self.buf = self.buf, b""
+        end = time.time() + 5
+        self.sock.settimeout(0.2)
+        while time.time() < end:
+            try:
+                chunk = self.sock.recv(65536)
+            except (socket.timeout, ssl.SSLWantReadError):
+                continue
+            except OSError:
+                break
+            if not chunk:
+                break
+            seen += chunk
+            if b"</stream:stream>" in seen:
+                break
+        acks = re.findall(rb"<a xmlns=['\"]urn:xmpp:sm:3['\"] h=['\"](\d+)", seen)
+        self.event("acks " + " ".join(a.decode() for a in acks))
+        self.close_stream()
 
     def pep(self, kind):
         """Answer pubsub item queries the way kind says (login:pep*)."""
