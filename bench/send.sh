@@ -52,7 +52,10 @@ SL="$(q "$PY" "$B/slixmpp_send.py" "alice@$XT_DOMAIN" "$XT_DIR/alice.pw" 127.0.0
 mapfile -t Bo < <(xt_opts bob)
 "$XT_BIN/xmpp-recv" "${Bo[@]}" -v >"$XT_DIR/bob.out" 2>"$XT_DIR/bob.err" &
 for _ in $(seq 100); do grep -q waiting "$XT_DIR/bob.err" && break; sleep 0.1; done
-received() { wc -l <"$XT_DIR/bob.out"; }
+# Messages, not lines: go-sendxmpp sends each line with its newline, which
+# xmpp-recv prints as a second, tab-led line; a message's first line starts
+# with its time.
+received() { grep -c '^[0-9]' "$XT_DIR/bob.out"; }
 
 # line_run NAME CMD: one timed run; prints "seconds delivered".
 line_run() {
