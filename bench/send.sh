@@ -73,18 +73,30 @@ line_run() {
 	echo "$(((t1 - t0) / 1000000)) $((after - before))"
 }
 
-echo "line mode, $LINES lines to an online recipient, 3 runs each (until delivered):"
-for name in xmpp-send go-sendxmpp slixmpp; do
-	case $name in
-	xmpp-send) c=$XL ;;
-	go-sendxmpp) c=$GL ;;
-	slixmpp) c=$SL ;;
-	esac
-	for r in 1 2 3; do line_run "$name" "$c"; done | sort -n | sed -n 2p >"$XT_DIR/$name.l"
-	read -r ms got <"$XT_DIR/$name.l"
-	awk -v n="$name" -v ms="$ms" -v got="$got" -v l="$LINES" 'BEGIN {
-		printf "  %-12s median %6d ms  %8.0f msg/s  delivered %d of %d\n",
-		    n, ms, l * 1000 / ms, got, l }'
+# LRUNS rounds, each running the three senders in turn (the order turns
+# round by round), so that a server slowing down or speeding up over the
+# bench weighs on all three alike.
+LRUNS=${LRUNS:-5}
+echo "line mode, $LINES lines to an online recipient, $LRUNS runs each, interleaved (until delivered):"
+names=(xmpp-send go-sendxmpp slixmpp)
+for name in "${names[@]}"; do : >"$XT_DIR/$name.l"; done
+for ((r = 0; r < LRUNS; r++)); do
+	for ((k = 0; k < 3; k++)); do
+		name=${names[$(((r + k) % 3))]}
+		case $name in
+		xmpp-send) c=$XL ;;
+		go-sendxmpp) c=$GL ;;
+		slixmpp) c=$SL ;;
+		esac
+		line_run "$name" "$c" >>"$XT_DIR/$name.l"
+	done
+done
+for name in "${names[@]}"; do
+	read -r ms got < <(sort -n "$XT_DIR/$name.l" | sed -n "$(((LRUNS + 1) / 2))p")
+	all=$(sort -n "$XT_DIR/$name.l" | cut -d' ' -f1 | tr '\n' ' ')
+	awk -v n="$name" -v ms="$ms" -v got="$got" -v l="$LINES" -v all="$all" 'BEGIN {
+		printf "  %-12s median %6d ms  %8.0f msg/s  delivered %d of %d  (runs: %s)\n",
+		    n, ms, l * 1000 / ms, got, l, all }'
 	eval "${name//-/_}_ms=$ms"
 done
 awk -v a="$xmpp_send_ms" -v b="$go_sendxmpp_ms" -v c="$slixmpp_ms" 'BEGIN {
