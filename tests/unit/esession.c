@@ -111,7 +111,7 @@ test_primes(void)
 static char dir[] = "/tmp/xt-es-XXXXXX";
 static struct xt_pubkey alice_pk, carol_pk, mallory_pk;
 static struct xt_peerkey alice_one;
-static struct xt_peerkeys alice_keys = { NULL, &alice_one, 1 };
+static struct xt_peerkeys alice_keys = { NULL, &alice_one, 1, NULL, 0 };
 static struct xt_key *alice, *carol, *mallory;
 
 static struct xt_key *
@@ -509,7 +509,7 @@ test_kat(const char *name)
 	struct xt_node *form, *m, *x, *c;
 	struct xt_key *ak, *bk;
 	struct xt_peerkey one;
-	struct xt_peerkeys keys = { NULL, &one, 1 };
+	struct xt_peerkeys keys = { NULL, &one, 1, NULL, 0 };
 	const char *xs[3], *ciphers[4], *v;
 	char path[256], *t, *list, *clist, *tok, *save = NULL, nm[16];
 	char *got;
