@@ -578,11 +578,11 @@ sm_element(struct xt_session *s, const struct xt_node *st)
 	if (strcmp(st->name, "r") == 0) {
 		/*
 		 * Answered by xt_session_ack, before the tool waits: one
-		 * answer for a burst, with the h of then. A server asking
-		 * after every stanza (ejabberd) must not hold back the
-		 * answers xt_session_handled gives every SM_ACK_EVERY
-		 * stanzas, or its unacknowledged queue overflows in a long
-		 * burst and it drops the stream.
+		 * answer for a burst, with the h of then. However often a
+		 * server asks, that must not hold back the answers
+		 * xt_session_handled gives every SM_ACK_EVERY stanzas within
+		 * a burst, or a long burst fills the server's queue of
+		 * unacknowledged stanzas and it drops the stream.
 		 */
 		s->sm_owed = 1;
 		if (!s->sm_lazy && (rc = sm_ack(s)) < 0)
