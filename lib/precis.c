@@ -463,14 +463,16 @@ check(const struct u16 *s, int freeform, int bidi, char *why, size_t whylen)
  * the directionality rule and the class on the result. The class is
  * checked on the result only, as the published implementations do: a
  * string the mappings make valid (U+212B ANGSTROM SIGN, NFC U+00C5) is
- * accepted in the form it is mapped to.
+ * accepted in the form it is mapped to. The caller has done the width
+ * mapping of the first round (dowidth 0).
  */
 static int
-enforce(struct u16 *s, enum xt_precis profile, char *why, size_t whylen)
+enforce(struct u16 *s, enum xt_precis profile, int dowidth, char *why,
+    size_t whylen)
 {
 	int rc, user = profile == XT_PRECIS_USERNAME;
 
-	if (user && (rc = apply(s, width)) != XT_OK)
+	if (user && dowidth && (rc = apply(s, width)) != XT_OK)
 		return rc;
 	if (!user && (rc = apply(s, spaces)) != XT_OK)
 		return rc;
@@ -558,7 +560,8 @@ xt_precis(const char *in, size_t len, enum xt_precis profile, char **out,
 	/*
 	 * Each round starts from a copy of its input: a round that changes
 	 * nothing ends the loop. The first copy, taken after the width
-	 * mapping, is what a refusal blames.
+	 * mapping (so the first round does not map widths again), is what
+	 * a refusal blames.
 	 */
 	if (profile == XT_PRECIS_USERNAME && (rc = apply(&s, width)) != XT_OK)
 		goto out;
@@ -570,7 +573,8 @@ xt_precis(const char *in, size_t len, enum xt_precis profile, char **out,
 		}
 		memcpy(prev, s.s, s.len * sizeof(*s.s));
 		plen = s.len;
-		if ((rc = enforce(&s, profile, why, whylen)) != XT_OK) {
+		if ((rc = enforce(&s, profile, round > 0, why, whylen)) !=
+		    XT_OK) {
 			if (rc == XT_EINVAL && round == 0)
 				blame_input(prev, plen, profile, why, whylen);
 			goto out;
