@@ -1326,6 +1326,19 @@ bind_resource(struct xt_session *s)
 	}
 	rc = xt_session_iq(s, iq, &res, -1);
 	xt_node_free(iq);
+	/*
+	 * ejabberd answers bad-request to a resource its stringprep cannot
+	 * take (one later than Unicode 3.2, which RFC 7622 allows); Prosody
+	 * binds one of its own instead. A resource the user chose is not
+	 * swapped for another behind their back: say to choose again.
+	 */
+	if (rc == XT_ESTANZA && s->o.resource != NULL) {
+		char m[sizeof(s->err.msg)];
+
+		snprintf(m, sizeof(m), "%s", s->err.msg);
+		rc = fail(s, XT_ESTANZA, "server refused the resource %s, "
+		    "choose another with -r: %s", r, m);
+	}
 	if (rc < 0)
 		goto out;
 	if ((b = xt_node_child(res, "bind", XT_NS_BIND)) == NULL ||
